@@ -1,0 +1,37 @@
+# The README's two commands. Each sets itself up from a fresh clone.
+#   make run   - create .venv if missing, install the app, start it (STREAMLIT_* honoured)
+#   make test  - the same set-up plus the test tools, then the whole test suite
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SHARED_MNIST := $(abspath ../shared/data/mnist)
+
+.PHONY: run test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Stamps keep a second `make` from reinstalling; they are redone when a requirements file changes.
+$(VENV)/.app: $(PY) requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.app requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.app
+	-$(PY) -m lessons.mnist --fetch
+	$(PY) -m streamlit run streamlit_app.py
+
+# Tests read the real MNIST from ../shared when it is there (never copied into the repo).
+test: $(VENV)/.dev
+	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m pytest
+
+bench: $(VENV)/.dev
+	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

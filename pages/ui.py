@@ -1,0 +1,251 @@
+"""Shared UI pieces for the pages: the page registry, language, URL state, presets, charts.
+
+Only pages and ``streamlit_app.py`` import this. The maths lives in ``lessons/``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from pages.strings import DEFAULT_LANGUAGE, LANGUAGES, STRINGS
+
+LANG_KEY = "lang"
+
+
+# ---------------------------------------------------------------- page registry
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the app: its file, its stable URL path and where it sits in the course."""
+
+    name: str  # strings key stem: page.<name>.title / page.<name>.blurb
+    path: str
+    url_path: str
+    icon: str
+    section: str  # strings key of the navigation section
+
+
+HOME = PageSpec("home", "pages/home.py", "home", "🏠", "app.section.home")
+LESSONS: tuple[PageSpec, ...] = (
+    PageSpec("quickstart", "pages/quickstart.py", "quickstart", "⚡", "app.section.quick"),
+    PageSpec("descent", "pages/descent.py", "gradient-descent", "⛰️", "app.section.course"),
+    PageSpec("noise", "pages/noise.py", "noise", "🎲", "app.section.course"),
+    PageSpec("regression", "pages/regression.py", "regression", "📈", "app.section.course"),
+    PageSpec("classification", "pages/classification.py", "classification", "🧭", "app.section.course"),
+    PageSpec("mnist_data", "pages/mnist_data.py", "mnist-data", "🔢", "app.section.course"),
+    PageSpec("mnist_network", "pages/mnist_network.py", "mnist-network", "🧠", "app.section.course"),
+    PageSpec("mnist_train", "pages/mnist_train.py", "mnist-train", "🏋️", "app.section.course"),
+    PageSpec("draw", "pages/draw.py", "draw", "✍️", "app.section.course"),
+)
+PAGES: tuple[PageSpec, ...] = (HOME, *LESSONS)
+
+
+# --------------------------------------------------------------------- language
+
+
+def lang() -> str:
+    """The current language code: the session's choice, else the URL's, else the default."""
+    chosen = st.session_state.get(LANG_KEY)
+    if chosen in LANGUAGES:
+        return chosen
+    from_url = st.query_params.get(LANG_KEY)
+    return from_url if from_url in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, **fields: Any) -> str:
+    """The string ``key`` in the current language, formatted with ``fields``.
+
+    A key missing from the table shows as ``⟨key⟩`` rather than crashing the page;
+    ``tests/test_strings.py`` makes sure no page ever ships one.
+    """
+    entry = STRINGS.get(key)
+    if entry is None:
+        return f"⟨{key}⟩"
+    text = entry.get(lang()) or entry[DEFAULT_LANGUAGE]
+    return text.format(**fields) if fields else text
+
+
+def language_switch() -> None:
+    """The sidebar's language selector. Its value is kept in the session and the URL."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = lang()
+    st.sidebar.radio(
+        t("app.language"),
+        options=list(LANGUAGES),
+        format_func=LANGUAGES.__getitem__,
+        key=LANG_KEY,
+        horizontal=True,
+    )
+
+
+# ------------------------------------------------------------------- URL state
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A shareable page setting: its default, and the range or options a URL value must obey."""
+
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+    options: Sequence[Any] | None = None
+
+    def decode(self, raw: str) -> Any:
+        """Parse a URL value; anything unparsable or out of range falls back or is clamped."""
+        kind = type(self.default)
+        try:
+            if kind is bool:
+                value: Any = raw in ("1", "true", "True")
+            elif kind in (list, tuple):
+                items = [item for item in raw.split(",") if item]
+                if self.options is not None:
+                    items = [item for item in items if item in self.options]
+                value = kind(items)
+            elif kind is int:
+                value = int(float(raw))
+            elif kind is float:
+                value = float(raw)
+                if not math.isfinite(value):
+                    return self.default
+            else:
+                value = raw
+        except (TypeError, ValueError):
+            return self.default
+        if self.options is not None and kind not in (list, tuple) and value not in self.options:
+            return self.default
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if self.lo is not None:
+                value = max(value, kind(self.lo))
+            if self.hi is not None:
+                value = min(value, kind(self.hi))
+        return value
+
+    @staticmethod
+    def encode(value: Any) -> str:
+        """The URL form of a value: short, and read back to the same value by ``decode``."""
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, (list, tuple)):
+            return ",".join(str(item) for item in value)
+        if isinstance(value, float):
+            return f"{value:.10g}"
+        return str(value)
+
+
+def widget_key(page: str, name: str) -> str:
+    """The session-state key of a page's setting (also its widget's key)."""
+    return f"{page}.{name}"
+
+
+def seed_from_url(page: str, settings: Mapping[str, Setting]) -> None:
+    """Fill the page's widget state from the URL the first time the page runs in a session.
+
+    Call it before drawing the widgets, and draw each widget with
+    ``key=widget_key(page, name)`` and no ``value=``.
+    """
+    params = st.query_params
+    for name, setting in settings.items():
+        key = widget_key(page, name)
+        if key not in st.session_state:
+            raw = params.get(name)
+            st.session_state[key] = setting.default if raw is None else setting.decode(raw)
+
+
+def value(page: str, name: str) -> Any:
+    """The current value of a page's setting."""
+    return st.session_state[widget_key(page, name)]
+
+
+def sync_to_url(page: str, settings: Mapping[str, Setting]) -> None:
+    """Write the page's settings that differ from their defaults, and the language, to the URL."""
+    wanted = {LANG_KEY: lang()}
+    for name, setting in settings.items():
+        current = st.session_state.get(widget_key(page, name), setting.default)
+        if current != setting.default:
+            wanted[name] = Setting.encode(current)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def keep_language_in_url() -> None:
+    """Put the language into the URL on pages without settings of their own."""
+    sync_to_url("", {})
+
+
+def apply_values(page: str, values: Mapping[str, Any]) -> None:
+    """Set several settings at once. Use it as a button's ``on_click`` (before widgets draw)."""
+    for name, val in values.items():
+        st.session_state[widget_key(page, name)] = val
+
+
+def reset_button(page: str, settings: Mapping[str, Setting], *, where: Any = None) -> None:
+    """A button that puts every setting of the page back to its default."""
+    defaults = {name: s.default for name, s in settings.items()}
+    (where or st).button(
+        t("app.reset"), key=f"{page}.__reset", on_click=apply_values, args=(page, defaults)
+    )
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A "try it" prompt: what to try (strings key) and the settings that set it up."""
+
+    text_key: str
+    values: Mapping[str, Any]
+
+
+def try_it(page: str, presets: Sequence[Preset]) -> None:
+    """Show the page's "try it" prompts, each with a button that loads its settings."""
+    with st.expander(t("app.try_it"), expanded=True):
+        for i, preset in enumerate(presets):
+            text_col, button_col = st.columns([4, 1], vertical_alignment="center")
+            text_col.markdown(t(preset.text_key))
+            button_col.button(
+                t("app.load"),
+                key=f"{page}.__preset{i}",
+                on_click=apply_values,
+                args=(page, dict(preset.values)),
+            )
+
+
+# --------------------------------------------------------------- page scaffolding
+
+
+def page_header(name: str) -> None:
+    """The page's title and a one-line summary of what it teaches."""
+    st.title(t(f"page.{name}.title"))
+    st.caption(t(f"page.{name}.blurb"))
+
+
+def share_caption(where: Any = None) -> None:
+    """Tell the teacher that the URL carries the settings."""
+    (where or st.sidebar).caption("🔗 " + t("app.share"))
+
+
+@contextmanager
+def caught() -> Iterator[None]:
+    """Turn any unexpected error inside the block into a plain message instead of a traceback."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+    try:
+        yield
+    except ScriptControlException:  # st.rerun / st.stop are control flow, not errors
+        raise
+    except Exception as exc:  # noqa: BLE001 - the whole point is to catch everything
+        st.error(t("app.error_generic", detail=f"{type(exc).__name__}: {exc}"))
+
+
+# ----------------------------------------------------------------------- charts
+
+
+def show_chart(chart: Any) -> None:
+    """Draw an altair chart at the container's width."""
+    st.altair_chart(chart, width="stretch")
+

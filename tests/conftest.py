@@ -1,0 +1,41 @@
+"""Shared test helpers: paths to ../shared, and an AppTest of the whole multipage app."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+APP = str(ROOT / "streamlit_app.py")
+
+
+def open_page(path: str, *, lang: str = "zh", query: dict | None = None, timeout: float = 60) -> AppTest:
+    """Run the app, switch to ``path`` (e.g. ``pages/descent.py``) and run it; return the AppTest."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.query_params["lang"] = lang
+    at.run()
+    if path != "pages/home.py":
+        for key, val in (query or {}).items():
+            at.query_params[key] = val
+        at.switch_page(path).run()
+    return at
+
+
+def shared_file(*parts: str) -> Path:
+    """A file under ../shared, or skip the test (with the reason) where it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the course's shared data is not beside this checkout")
+    return path
+
+
+def mnist_dir() -> Path:
+    """The real MNIST folder from $MNIST_DIR, or skip the test with the reason."""
+    raw = os.environ.get("MNIST_DIR")
+    if not raw or not Path(raw, "train-images-idx3-ubyte.gz").exists() and not Path(raw, "train-images-idx3-ubyte").exists():
+        pytest.skip(f"real MNIST not found (MNIST_DIR={raw!r}); set MNIST_DIR=../shared/data/mnist")
+    return Path(raw)

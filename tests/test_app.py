@@ -1,0 +1,55 @@
+"""Every page renders in both languages; the language switch and the URL carry over."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import APP, open_page
+from pages import ui
+from pages.strings import STRINGS
+
+PAGE_PATHS = [spec.path for spec in ui.PAGES]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("path", PAGE_PATHS)
+def test_page_renders_without_exception(path, lang):
+    at = open_page(path, lang=lang, timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    spec = next(s for s in ui.PAGES if s.path == path)
+    title = STRINGS["app.title" if spec is ui.HOME else f"page.{spec.name}.title"][lang]
+    assert title in [el.value for el in at.title], f"{path} did not show its {lang} title"
+
+
+def test_default_language_is_chinese_and_lands_in_the_url():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.title[0].value == STRINGS["app.title"]["zh"]
+    assert at.query_params.get("lang") == "zh"
+
+
+def test_switching_language_changes_the_visible_text():
+    at = open_page("pages/home.py", lang="zh")
+    before = [m.value for m in at.markdown]
+    at.sidebar.radio(key=ui.LANG_KEY).set_value("en").run()
+    assert at.title[0].value == STRINGS["app.title"]["en"]
+    after = [m.value for m in at.markdown]
+    assert STRINGS["home.intro"]["en"] in after and STRINGS["home.intro"]["zh"] in before
+    assert at.query_params.get("lang") == "en"
+
+
+def test_language_survives_a_page_change():
+    at = open_page("pages/home.py", lang="en")
+    at.switch_page("pages/descent.py").run()
+    assert STRINGS["page.descent.title"]["en"] in [el.value for el in at.title]
+
+
+def test_a_bad_language_in_the_url_falls_back_to_the_default():
+    at = open_page("pages/home.py", lang="xx")
+    assert not at.exception
+    assert at.title[0].value == STRINGS["app.title"]["zh"]
+
+
+def test_home_links_to_every_lesson():
+    at = open_page("pages/home.py")
+    links = [el.proto.page for el in at.get("page_link")]
+    for spec in ui.LESSONS:
+        assert any(spec.url_path in link or spec.path in link for link in links), spec.path
