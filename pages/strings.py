@@ -88,4 +88,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "給老師：每一頁的設定都記在網址裡，複製網址就能把同一個設定發給全班；語言切換也在網址裡。",
         "en": "For teachers: every page keeps its settings in the URL, so copying the address hands the exact setup to the class; the language is in the URL too.",
     },
+    # --- descent: descent (lesson 1) ---
+    # --- end descent ---
+    # --- regression: noise and regression (lessons 2, 3) ---
+    # --- end regression ---
+    # --- classification: classification (lesson 4) ---
+    # --- end classification ---
+    # --- mnist: mnist pages (quick start, lesson 5) ---
+    # --- end mnist ---
+    # --- draw: draw (lesson 6) ---
+    # --- end draw ---
+    # --- robustness: robustness (classroom) ---
+    # --- end robustness ---
 }

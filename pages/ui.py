@@ -249,3 +249,26 @@ def show_chart(chart: Any) -> None:
     """Draw an altair chart at the container's width."""
     st.altair_chart(chart, width="stretch")
 
+
+
+# ------------------------------------------------------------ MNIST, shared by pages
+
+SESSION_MODEL = "mnist.session_model"  # the model this student trained on the training page
+
+
+@st.cache_resource(show_spinner=False)
+def mnist_data() -> Any:
+    """The MNIST arrays (or the offline fallback), loaded once per server and shared by all sessions."""
+    from lessons import mnist
+
+    return mnist.load_mnist()
+
+
+def trained_model(config: Any, on_progress: Any = None) -> Any:
+    """The model trained with ``config`` on ``mnist_data()``: trained once per server, shared by all.
+
+    Concurrent identical requests wait for the one training (see ``lessons.mlp.train_cached``).
+    """
+    from lessons import mlp
+
+    return mlp.train_cached(config, mnist_data(), on_progress=on_progress)

@@ -1,0 +1,1 @@
+"""Speed and accuracy figures for the README. Run them all with `make bench` (python -m benchmarks)."""
