@@ -8,14 +8,17 @@ ui.keep_language_in_url()
 st.title(ui.t("app.title"))
 st.write(ui.t("home.intro"))
 
-current_section = None
+sections: dict[str, list[ui.PageSpec]] = {}
 for spec in ui.LESSONS:
-    if spec.section != current_section:
-        current_section = spec.section
-        st.header(ui.t(spec.section))
-    with st.container(border=True):
-        st.subheader(f"{spec.icon} {ui.t(f'page.{spec.name}.title')}")
-        st.write(ui.t(f"page.{spec.name}.blurb"))
-        st.page_link(spec.path, label=ui.t("home.open"), query_params={"lang": ui.lang()})
+    sections.setdefault(spec.section, []).append(spec)
+
+for section, specs in sections.items():
+    st.header(ui.t(section))
+    columns = st.columns(2)
+    for i, spec in enumerate(specs):
+        with columns[i % 2].container(border=True, height="stretch"):
+            st.subheader(f"{spec.icon} {ui.t(f'page.{spec.name}.title')}")
+            st.write(ui.t(f"page.{spec.name}.blurb"))
+            st.page_link(spec.path, label=ui.t("home.open"), query_params={"lang": ui.lang()})
 
 st.info(ui.t("home.teacher"))
