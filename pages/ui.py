@@ -18,6 +18,23 @@ from pages.strings import DEFAULT_LANGUAGE, LANGUAGES, STRINGS
 LANG_KEY = "lang"
 
 
+def _leave_legacy_pages_mode() -> None:
+    """Make even a server's very first request go through ``streamlit_app.py``'s navigation.
+
+    A folder named ``pages/`` puts Streamlit into its legacy pages-directory mode until the first
+    ``st.navigation`` call, so a fresh server's first deep link would run a page file bare, with
+    a file-list sidebar. Every page imports this module first: switch the mode off and rerun.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_pages_mode()
+
+
 # ---------------------------------------------------------------- page registry
 
 
@@ -203,7 +220,7 @@ class Preset:
 
 def try_it(page: str, presets: Sequence[Preset]) -> None:
     """Show the page's "try it" prompts, each with a button that loads its settings."""
-    with st.expander(t("app.try_it"), expanded=True):
+    with st.expander(f"{t('app.try_it')} ({len(presets)})", icon="💡", expanded=False):
         for i, preset in enumerate(presets):
             text_col, button_col = st.columns([4, 1], vertical_alignment="center")
             text_col.markdown(t(preset.text_key))
