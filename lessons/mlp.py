@@ -1,0 +1,432 @@
+"""The course's three-layer network on MNIST, trained fast: H1 = relu(XW1 + b1), H2 = relu(H1W2 + b2), pred = H2W3 + b3.
+
+The defaults of ``TrainConfig`` and ``train`` are the course's recipe: 784-256-64-10 with ReLU,
+MSE against one-hot targets, SGD at lr 0.01 with momentum 0.9, batches of 512, 3 epochs,
+inputs normalised with mean 0.1307 and std 0.3081.
+
+Speed: the images are turned into one normalised float32 tensor once per data set and kept
+(``_tensors``); batches are slices of a seeded permutation of it, so there is no DataLoader and
+no per-sample PIL transform.
+
+Threads (a deliberate policy, see ``set_torch_threads``): a classroom server may get 30 Train
+clicks at once on a 2-core machine. Each torch op runs on ``TORCH_THREADS`` = 1 intra-op thread:
+these matrices are small, and on a busy 2-core machine a course epoch took 0.7 s on one thread
+against 5-10 s on two (OpenMP threads spinning against each other and other processes). At
+most ``MAX_CONCURRENT_TRAININGS`` = number of cores trainings run at the same time; the others
+queue on a semaphore instead of thrashing the CPU. ``train_cached`` adds that identical requests
+wait for one shared training rather than queue their own. ``torch.set_num_threads`` is
+process-wide, so the policy is applied once, at the first training.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+if TYPE_CHECKING:
+    from lessons.mnist import MnistData
+
+MEAN, STD = 0.1307, 0.3081  # the course's normalisation (MNIST's pixel mean and std in [0, 1])
+N_PIXELS, N_CLASSES = 28 * 28, 10
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+LOSSES = ("mse", "cross_entropy")
+SCHEDULES = (None, "onecycle")
+PROGRESS_SECONDS = 0.25  # on_progress at most four times a second: enough for a live chart
+EVAL_BATCH = 4096
+MAX_LAYERS, MAX_WIDTH = 8, 4096  # the largest hidden architecture a model file may ask for
+
+CORES = max(1, os.cpu_count() or 1)
+TORCH_THREADS = 1
+MAX_CONCURRENT_TRAININGS = CORES
+_TRAINING_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_TRAININGS)
+
+ProgressFn = Callable[[float, pd.DataFrame], None]
+
+
+def set_torch_threads() -> None:
+    """Apply the thread policy of the module docstring: one intra-op thread per torch op."""
+    if torch.get_num_threads() != TORCH_THREADS:
+        torch.set_num_threads(TORCH_THREADS)
+
+
+# ------------------------------------------------------------------------ the network
+
+
+def _activation(name: str) -> nn.Module:
+    """The torch module for an activation name ("relu", "sigmoid" or "tanh")."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, not {name!r}")
+    return {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}[name]()
+
+
+class MLP(nn.Module):
+    """784 -> hidden... -> 10: linear layers with ``activation`` between them.
+
+    ``final_activation="relu"`` applies relu to the output too (the notes' H3 = relu(H2W3 + b3));
+    the course's code leaves the output linear (None). Weights start from ``seed`` (PyTorch's
+    default Linear initialisation, drawn from a private generator so concurrent trainings
+    cannot disturb each other's draws).
+    """
+
+    def __init__(
+        self, hidden=(256, 64), activation: str = "relu", final_activation: str | None = None, seed: int = 0
+    ) -> None:
+        super().__init__()
+        if final_activation not in (None, *ACTIVATIONS):
+            raise ValueError(f"final_activation must be None or one of {ACTIVATIONS}, not {final_activation!r}")
+        self.hidden = tuple(int(h) for h in hidden)
+        self.activation = activation
+        self.final_activation = final_activation
+        sizes = (N_PIXELS, *self.hidden, N_CLASSES)
+        layers: list[nn.Module] = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(n_in, n_out))
+            if i < len(sizes) - 2:
+                layers.append(_activation(activation))
+        if final_activation is not None:
+            layers.append(_activation(final_activation))
+        self.layers = nn.Sequential(*layers)
+        self.reset_parameters(seed)
+
+    def linears(self) -> list[nn.Linear]:
+        """The linear layers in order: (W1, b1), (W2, b2), (W3, b3) of the notes."""
+        return [m for m in self.layers if isinstance(m, nn.Linear)]
+
+    def reset_parameters(self, seed: int) -> None:
+        """PyTorch's default Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from ``seed`` alone."""
+        gen = torch.Generator().manual_seed(int(seed))
+        with torch.no_grad():
+            for lin in self.linears():
+                # nn.Linear's kaiming_uniform_(a=sqrt(5)) has exactly this bound
+                bound = 1.0 / math.sqrt(lin.in_features)
+                lin.weight.uniform_(-bound, bound, generator=gen)
+                lin.bias.uniform_(-bound, bound, generator=gen)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores (n, 10) for normalised images (n, 784) or (n, 28, 28)."""
+        return self.layers(x.reshape(x.shape[0], -1))
+
+
+# ------------------------------------------------------------------------ configurations
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a trained model (with the data source): hashable, so it keys the cache.
+
+    ``schedule="onecycle"`` ramps the learning rate up to ``lr`` and anneals it (torch's
+    OneCycleLR); None keeps ``lr`` constant, as the course does.
+    """
+
+    hidden: tuple[int, ...] = (256, 64)
+    activation: str = "relu"
+    final_activation: str | None = None
+    epochs: int = 3
+    batch_size: int = 512
+    lr: float = 0.01
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    loss: str = "mse"
+    seed: int = 0
+    schedule: str | None = None
+
+    def __post_init__(self) -> None:
+        """Store ``hidden`` as a tuple of ints, so a list from a widget still gives a hashable key."""
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+
+
+COURSE_RECIPE = TrainConfig()
+# The same 784-256-64-10 network, trained better: Adam with cross-entropy and a one-cycle
+# learning rate (up to 0.005, then annealed) over 5 epochs of batches of 256. Test accuracy
+# about 0.983 for seeds 0, 1 and 2 (the course recipe: 0.886), in about 6 course epochs' time.
+BEST_PRESET = TrainConfig(
+    epochs=5,
+    batch_size=256,
+    lr=0.005,
+    optimizer="adam",
+    loss="cross_entropy",
+    schedule="onecycle",
+)
+
+
+# ------------------------------------------------------------------------ data as tensors
+
+_TENSOR_CACHE: OrderedDict[str, tuple[np.ndarray, tuple]] = OrderedDict()
+_TENSOR_CACHE_SIZE = 3
+_TENSOR_LOCK = threading.Lock()
+
+
+def normalise(images: Any) -> torch.Tensor:
+    """Images in [0, 1] (n, 28, 28) -> float32 (n, 784), standardised with the course's mean and std."""
+    x = torch.as_tensor(np.array(images, dtype=np.float32)).reshape(-1, N_PIXELS)  # a writable copy
+    return (x - MEAN) / STD
+
+
+def _tensors(data: MnistData) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(x_train, y_train, x_test, y_test) as tensors, normalised once per data set and kept.
+
+    Keyed by ``data.source`` and checked by identity of the image array, so a reloaded data set
+    with the same source is converted again rather than mixed up.
+    """
+    with _TENSOR_LOCK:
+        hit = _TENSOR_CACHE.get(data.source)
+        if hit is not None and hit[0] is data.train_images:
+            _TENSOR_CACHE.move_to_end(data.source)
+            return hit[1]
+        tensors = (
+            normalise(data.train_images.astype(np.float32) / 255.0),
+            torch.tensor(data.train_labels, dtype=torch.int64),  # a copy: the arrays are read-only
+            normalise(data.test_images.astype(np.float32) / 255.0),
+            torch.tensor(data.test_labels, dtype=torch.int64),
+        )
+        _TENSOR_CACHE[data.source] = (data.train_images, tensors)
+        while len(_TENSOR_CACHE) > _TENSOR_CACHE_SIZE:
+            _TENSOR_CACHE.popitem(last=False)
+        return tensors
+
+
+# ------------------------------------------------------------------------ training
+
+
+def make_optimizer(name: str, params: Any, lr: float, momentum: float) -> torch.optim.Optimizer:
+    """torch's SGD (with ``momentum``), Adam or RMSprop at learning rate ``lr``."""
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {name!r}")
+
+
+def objective(scores: torch.Tensor, labels: torch.Tensor, loss: str) -> torch.Tensor:
+    """The loss of one batch.
+
+    "mse": the course's objective Σ(pred − Y)² against one-hot Y, averaged over the batch's
+    n × 10 entries, i.e. Σ(pred − Y)² / (10 n) as the course's ``F.mse_loss`` does (same minimum,
+    a learning-rate scale independent of the batch size). "cross_entropy": mean −log softmax(pred)[y].
+    """
+    if loss == "mse":
+        return F.mse_loss(scores, F.one_hot(labels, N_CLASSES).to(scores.dtype))
+    if loss == "cross_entropy":
+        return F.cross_entropy(scores, labels)
+    raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
+
+
+def train(
+    model: MLP,
+    data: MnistData,
+    *,
+    epochs: int = 3,
+    batch_size: int = 512,
+    lr: float = 0.01,
+    optimizer: str = "sgd",
+    momentum: float = 0.9,
+    loss: str = "mse",
+    seed: int = 0,
+    schedule: str | None = None,
+    on_progress: ProgressFn | None = None,
+) -> pd.DataFrame:
+    """Train ``model`` in place on ``data``'s training set; the history (step, epoch, loss) per batch.
+
+    Each epoch visits the training images once in an order drawn from ``seed``; the same seed,
+    model and data give the same history. ``on_progress(fraction_done, history_so_far)`` is called
+    at most every ``PROGRESS_SECONDS`` and once at the end.
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, not {schedule!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
+    set_torch_threads()
+    x_train, y_train, _, _ = _tensors(data)
+    n = len(x_train)
+    steps_per_epoch = -(-n // batch_size)
+    total = epochs * steps_per_epoch
+    opt = make_optimizer(optimizer, model.parameters(), lr, momentum)
+    sched = (
+        torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(total, 1))
+        if schedule == "onecycle"
+        else None
+    )
+    gen = torch.Generator().manual_seed(int(seed))
+    steps: list[int] = []
+    epoch_of: list[int] = []
+    losses: list[float] = []
+
+    def history() -> pd.DataFrame:
+        return pd.DataFrame({"step": steps, "epoch": epoch_of, "loss": losses})
+
+    last_report = time.monotonic()
+    with _TRAINING_SLOTS:
+        model.train()
+        for epoch in range(epochs):
+            order = torch.randperm(n, generator=gen)
+            for start in range(0, n, batch_size):
+                idx = order[start : start + batch_size]
+                batch_loss = objective(model(x_train[idx]), y_train[idx], loss)
+                opt.zero_grad(set_to_none=True)
+                batch_loss.backward()
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                steps.append(len(steps) + 1)
+                epoch_of.append(epoch + 1)
+                losses.append(batch_loss.item())
+                if on_progress is not None and time.monotonic() - last_report >= PROGRESS_SECONDS:
+                    on_progress(len(steps) / total, history())
+                    last_report = time.monotonic()
+        model.eval()
+    result = history()
+    if on_progress is not None:
+        on_progress(1.0, result)
+    return result
+
+
+def _scores(model: MLP, x: torch.Tensor) -> torch.Tensor:
+    """The model's outputs for normalised inputs, in chunks, without gradients."""
+    model.eval()
+    with torch.no_grad():
+        chunks = [model(x[i : i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)]
+    return torch.cat(chunks) if chunks else torch.zeros(0, N_CLASSES)
+
+
+def evaluate(model: MLP, data: MnistData) -> float:
+    """Test accuracy: the fraction of test images whose largest score is the true digit."""
+    _, _, x_test, y_test = _tensors(data)
+    return float((_scores(model, x_test).argmax(dim=1) == y_test).float().mean())
+
+
+def predict_test_set(model: MLP, data: MnistData) -> np.ndarray:
+    """The predicted digit for every test image (int64, in test-set order)."""
+    _, _, x_test, _ = _tensors(data)
+    return _scores(model, x_test).argmax(dim=1).numpy()
+
+
+def predict_proba(model: MLP, images: Any) -> np.ndarray:
+    """Softmax of the model's outputs, (n, 10), for float images in [0, 1] (ink high), (28, 28) or (n, 28, 28)."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.shape[-2:] != (28, 28):
+        raise ValueError(f"images must be 28×28, got shape {images.shape}")
+    return torch.softmax(_scores(model, normalise(images.reshape(-1, 28, 28))), dim=1).numpy()
+
+
+# ------------------------------------------------------------------------ trained models and the class cache
+
+
+@dataclass
+class TrainedModel:
+    """A trained network with how it was made and how well it does."""
+
+    model: MLP
+    history: pd.DataFrame
+    accuracy: float
+    config: TrainConfig
+    source: str
+    seconds: float
+
+
+def train_config(config: TrainConfig, data: MnistData, on_progress: ProgressFn | None = None) -> TrainedModel:
+    """Build the MLP ``config`` describes, train it on ``data``, and measure its test accuracy."""
+    model = MLP(config.hidden, config.activation, config.final_activation, seed=config.seed)
+    start = time.perf_counter()
+    history = train(
+        model,
+        data,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        optimizer=config.optimizer,
+        momentum=config.momentum,
+        loss=config.loss,
+        seed=config.seed,
+        schedule=config.schedule,
+        on_progress=on_progress,
+    )
+    seconds = time.perf_counter() - start
+    return TrainedModel(model, history, evaluate(model, data), config, data.source, seconds)
+
+
+CACHE_SIZE = 64  # trained models kept per server; the oldest is dropped beyond this
+_cache: OrderedDict[tuple, TrainedModel] = OrderedDict()
+_key_locks: dict[tuple, threading.Lock] = {}
+_cache_lock = threading.Lock()
+
+
+def train_cached(config: TrainConfig, data: MnistData, on_progress: ProgressFn | None = None) -> TrainedModel:
+    """``train_config`` once per (config, data source) per process; everyone else gets the same object.
+
+    A per-key lock makes concurrent identical requests wait for the one training (their
+    ``on_progress`` is then called once, at the end); different keys train in parallel,
+    limited only by the training semaphore.
+    """
+    key = (config, data.source)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+        key_lock = _key_locks.setdefault(key, threading.Lock())
+    if hit is None:
+        with key_lock:
+            with _cache_lock:
+                hit = _cache.get(key)
+            if hit is None:
+                hit = train_config(config, data, on_progress)
+                with _cache_lock:
+                    _cache[key] = hit
+                    while len(_cache) > CACHE_SIZE:
+                        _cache.popitem(last=False)  # its key lock stays: someone may be waiting on it
+                return hit
+    if on_progress is not None:
+        on_progress(1.0, hit.history)
+    return hit
+
+
+# ------------------------------------------------------------------------ download and upload
+
+
+def model_to_bytes(model: MLP) -> bytes:
+    """The model as bytes for download: its state_dict and architecture, via ``torch.save``."""
+    buf = io.BytesIO()
+    torch.save(
+        {
+            "state_dict": model.state_dict(),
+            "hidden": list(model.hidden),
+            "activation": model.activation,
+            "final_activation": model.final_activation,
+        },
+        buf,
+    )
+    return buf.getvalue()
+
+
+def model_from_bytes(blob: bytes) -> MLP:
+    """An MLP rebuilt from ``model_to_bytes`` output, read with ``torch.load(weights_only=True)`` only.
+
+    Anything else (another file, a damaged one, an absurd architecture) raises ValueError
+    before any large allocation.
+    """
+    try:
+        saved = torch.load(io.BytesIO(blob), weights_only=True)
+        hidden = tuple(int(h) for h in saved["hidden"])
+        if not 1 <= len(hidden) <= MAX_LAYERS or not all(1 <= h <= MAX_WIDTH for h in hidden):
+            raise ValueError(f"hidden sizes {hidden} are outside 1..{MAX_WIDTH} per layer, 1..{MAX_LAYERS} layers")
+        model = MLP(hidden, saved["activation"], saved["final_activation"])
+        model.load_state_dict(saved["state_dict"])
+    except Exception as exc:  # noqa: BLE001 - unpickling, missing keys, shape mismatches: all mean "not ours"
+        raise ValueError(f"not a model saved by this app: {exc}") from exc
+    model.eval()
+    return model
