@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from benchmarks.live import chromium, serve_app
+from benchmarks.live import SETTLED, chromium, serve_app
 from pages import ui
 
 SESSIONS = int(os.environ.get("LOAD_SESSIONS", "16"))
@@ -29,15 +29,10 @@ class SessionResult:
 
 
 async def settle(page) -> None:
-    """Wait until the app has rendered and stopped running."""
+    """Wait until the app has rendered and its script has stopped running."""
     await page.wait_for_selector("h1", timeout=STEP_TIMEOUT_MS)
-    await page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=STEP_TIMEOUT_MS
-    )
-    await page.wait_for_timeout(300)
-    await page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=STEP_TIMEOUT_MS
-    )
+    await page.wait_for_timeout(200)  # let a rerun that a key press queued start
+    await page.wait_for_selector(SETTLED, timeout=STEP_TIMEOUT_MS)
 
 
 async def one_student(browser, base_url: str, spec: ui.PageSpec) -> SessionResult:

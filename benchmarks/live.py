@@ -49,15 +49,21 @@ def healthy(url: str) -> bool:
 
 
 @contextmanager
-def serve_app(env: dict[str, str] | None = None, timeout: float = 120) -> Iterator[str]:
-    """Run the app on a free loopback port for the duration of the block; yield its base URL."""
+def serve_app(log_path: Path | None = None, timeout: float = 120) -> Iterator[str]:
+    """Run the app on a free loopback port for the duration of the block; yield its base URL.
+
+    The environment (``MNIST_DIR`` in particular) is passed through; the server's output goes
+    to ``log_path``.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(ROOT / ".streamlit-test-server.log", "w")  # noqa: SIM115 - closed below
+    log_path = log_path or ROOT / ".streamlit-test-server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -74,6 +80,9 @@ def serve_app(env: dict[str, str] | None = None, timeout: float = 120) -> Iterat
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # the script has finished
 
 
 def chromium(playwright, **kwargs):

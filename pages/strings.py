@@ -118,8 +118,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Pick at least one solver to draw a path. Until then only the loss curve is drawn.",
     },
     "descent.chart.curve": {
-        "zh": "loss 曲線和每個求解器走過的點（數字是第幾步，▼ 是谷底）",
-        "en": "The loss curve and each solver's path (numbers are steps, ▼ marks a valley floor)",
+        "zh": "loss 曲線與路徑（數字＝第幾步，▼＝谷底）",
+        "en": "Loss curve and paths (numbers: steps, ▼: valley floors)",
     },
     "descent.chart.loss": {"zh": "loss 隨步數的變化", "en": "Loss against step"},
     "descent.chart.x": {"zh": "x 隨步數的變化（虛線：谷底）", "en": "x against step (dashed: valley floors)"},
@@ -645,8 +645,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The share of the {n_test} test images, never seen in training, that the network gets right. On the real MNIST the course's recipe reaches about 0.886.",
     },
     "mnist.qs.fallback_steps": {
-        "zh": "只有 {n_train} 張訓練圖時，3 個 epoch、每批 512 張，總共只走了 {steps} 步，課程的配方還來不及學會，所以準確率很低。在真正的 MNIST 上是 354 步。想在這份小資料上看到好結果，到「5c 訓練 MNIST」載入最佳設定。",
-        "en": "With only {n_train} training images, 3 epochs in batches of 512 are just {steps} steps, too few for the course's recipe to learn much, hence the low accuracy. On the real MNIST it is 354 steps. For a good result on this small set, load the best preset on \"5c Training on MNIST\".",
+        "zh": "只有 {n_train} 張訓練圖時，3 個 epoch、每批 512 張總共只有 9 步，課程的配方學不會。所以這份小資料改用每批 {batch} 張、{epochs} 個 epoch（共 {steps} 步）：同樣的網路、同樣的損失和優化器，只是步數夠了。在真正的 MNIST 上，3 個 epoch 就是 354 步。",
+        "en": "With only {n_train} training images, 3 epochs in batches of 512 are just 9 steps, too few for the course's recipe to learn. So on this small set it trains in batches of {batch} for {epochs} epochs ({steps} steps): the same network, loss and optimizer, just enough steps. On the real MNIST, 3 epochs are 354 steps.",
     },
     "mnist.qs.step_predict": {"zh": "④ 看六張測試圖的預測", "en": "④ Six test images and their predictions"},
     "mnist.qs.first": {"zh": "從第幾張測試圖開始", "en": "First test image"},
@@ -677,6 +677,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "mnist.data.counts_note": {
         "zh": "講義說每個數字大約 7000 張，那是平均：{total} 張分給 10 個數字。實際上最多的是 {most}（{most_n} 張），最少的是 {least}（{least_n} 張）。",
         "en": "The notes say about 7000 per digit; that is the average, {total} images over 10 digits. In fact the most common is {most} ({most_n} images) and the rarest is {least} ({least_n}).",
+    },
+    "mnist.data.counts_note_fallback": {
+        "zh": "這是 scikit-learn 的手寫數字，不是 MNIST：一共 {total} 張，最多的是 {most}（{most_n} 張），最少的是 {least}（{least_n} 張）。講義說的「每個數字約 7000 張」是指 MNIST 的 70,000 張。",
+        "en": "These are scikit-learn's digits, not MNIST: {total} images in all, the most common {most} ({most_n} images), the rarest {least} ({least_n}). The notes' \"about 7000 per digit\" is about MNIST's 70,000.",
     },
     "mnist.data.table": {"zh": "看數字表", "en": "Show the numbers"},
     "mnist.data.total": {"zh": "合計", "en": "total"},
@@ -844,6 +848,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "**認錯的圖**（錯了 {wrong} 張，這裡是網路最有把握卻答錯的 {shown} 張）",
         "en": "**The mistakes** ({wrong} in all; here the {shown} the network was most sure about)",
     },
+    "mnist.train.broken_model": {
+        "zh": "這個模型的權重已經變成 NaN，它的「預測」沒有意義，所以這裡不畫混淆矩陣、認錯的圖和權重。把學習率調小再訓練一次。",
+        "en": "This model's weights have turned into NaN, so its \"predictions\" mean nothing: no confusion matrix, mistakes or weights are drawn. Lower the learning rate and train again.",
+    },
     "mnist.train.no_mistakes": {"zh": "測試集全部答對！", "en": "Every test image is right!"},
     "mnist.train.mistake": {"zh": "答案 {true} → 預測 {predicted}（{confidence}）", "en": "true {true} → {predicted} ({confidence})"},
     "mnist.train.weights": {
@@ -851,8 +859,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "**The first layer's weights** (the first {shown} of {units} units, each 784 weights laid out as 28×28)",
     },
     "mnist.train.weights_note": {
-        "zh": "紅色是正的權重（那裡有筆跡會讓這個神經元更活躍），藍色是負的，白色接近 0。有些神經元看起來像筆畫或數字的一部分。",
-        "en": "Red is a positive weight (ink there excites this unit), blue negative, white near 0. Some units look like strokes or pieces of digits.",
+        "zh": "紅色是正的權重（那裡有筆跡會讓這個神經元更活躍），藍色是負的，白色接近 0。每個神經元都從隨機雜訊開始；短短幾個 epoch 的 SGD 之後大多還像雜訊，訓練得越久、越有效（試試最佳設定），就越多神經元長出筆畫和墨塊的形狀。",
+        "en": "Red is a positive weight (ink there excites this unit), blue negative, white near 0. Every unit starts as random noise; after a few epochs of SGD most still look like it, and the longer and better it trains (try the best preset), the more of them grow strokes and blobs of ink.",
     },
     "mnist.train.download_model": {"zh": "下載模型（.pt）", "en": "Download the model (.pt)"},
     "mnist.train.download_history": {"zh": "下載 loss 紀錄（CSV）", "en": "Download the loss history (CSV)"},
@@ -879,16 +887,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Write an 8 with a **very fat pen** (50 px). The loops fill in. Which digit does the network see now?",
     },
     "draw.training": {
-        "zh": "第一次使用：正在用課程的配方訓練網路（3 個 epoch，只需幾秒）… {percent}%",
-        "en": "First use: training the network with the course's recipe (3 epochs, a few seconds)… {percent}%",
+        "zh": "第一次使用：正在用課程的配方訓練網路（只需幾秒）… {percent}%",
+        "en": "First use: training the network with the course's recipe (a few seconds)… {percent}%",
     },
     "draw.model_own": {
         "zh": "正在使用你在「5c 訓練 MNIST」訓練的網路（測試準確率 {accuracy}）。",
         "en": "Using the network you trained on “5c Training on MNIST” (test accuracy {accuracy}).",
     },
     "draw.model_course": {
-        "zh": "正在使用課程配方的網路（784-256-64-10、ReLU、MSE、SGD，3 個 epoch；測試準確率 {accuracy}，訓練了 {seconds} 秒）。在「5c 訓練 MNIST」訓練你自己的網路，這裡就會改用它。",
-        "en": "Using the course-recipe network (784-256-64-10, ReLU, MSE, SGD, 3 epochs; test accuracy {accuracy}, trained in {seconds} s). Train your own on “5c Training on MNIST” and this page uses it instead.",
+        "zh": "正在使用課程配方的網路（784-256-64-10、ReLU、MSE、SGD，批次 {batch}、{epochs} 個 epoch；測試準確率 {accuracy}，訓練了 {seconds} 秒）。在「5c 訓練 MNIST」訓練你自己的網路，這裡就會改用它。",
+        "en": "Using the course-recipe network (784-256-64-10, ReLU, MSE, SGD, batches of {batch}, {epochs} epochs; test accuracy {accuracy}, trained in {seconds} s). Train your own on “5c Training on MNIST” and this page uses it instead.",
     },
     "draw.fallback": {
         "zh": "沒有找到真正的 MNIST，網路只學了 scikit-learn 的 1,797 張 8×8 小數字（放大到 28×28），所以會認錯得比較多。",
@@ -933,7 +941,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "draw.step_scaled": {"zh": "3 縮放（{height}×{width}）", "en": "3 Scaled ({height}×{width})"},
     "draw.step_placed": {"zh": "4 置中（{height}×{width}）", "en": "4 Centred ({height}×{width})"},
     "draw.limits": {
-        "zh": "**誠實的限制：**這個網路只是把 784 個數字一層層相乘相加，它沒有「看懂」數字的形狀。寫得越不像 MNIST（太潦草、太斜、不是數字），它就越會猜錯，有時還很有把握地猜錯。",
+        "zh": "**誠實的限制**：這個網路只是把 784 個數字一層層相乘相加，它沒有「看懂」數字的形狀。寫得越不像 MNIST（太潦草、太斜、不是數字），它就越會猜錯，有時還很有把握地猜錯。",
         "en": "**Honest limits:** this network only multiplies and adds 784 numbers layer by layer; it has no notion of a digit's shape. The less your writing looks like MNIST (scribbly, slanted, not a digit at all), the more it guesses wrong, sometimes confidently.",
     },
     # --- end draw ---

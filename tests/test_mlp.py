@@ -191,8 +191,9 @@ def test_progress_is_throttled_and_ends_at_one(digits, monkeypatch):
 # ------------------------------------------------------------------------ prediction and files
 
 
-def test_predict_proba_rows_are_softmax_and_accept_one_image(digits):
+def test_predict_proba_rows_are_softmax_for_cross_entropy_and_accept_one_image(digits):
     model = mlp.MLP((32,))
+    model.loss = "cross_entropy"
     images = digits.test_images[:5] / 255.0
     proba = mlp.predict_proba(model, images)
     assert proba.shape == (5, 10)
@@ -217,7 +218,7 @@ def test_model_bytes_round_trip_with_weights_only(digits):
     model = mlp.MLP((48, 24), "tanh", final_activation="relu", seed=5)
     blob = mlp.model_to_bytes(model)
     saved = torch.load(io.BytesIO(blob), weights_only=True)  # plain tensors and strings only
-    assert set(saved) == {"state_dict", "hidden", "activation", "final_activation"}
+    assert set(saved) == {"state_dict", "hidden", "activation", "final_activation", "loss"}
     back = mlp.model_from_bytes(blob)
     assert back.hidden == (48, 24) and back.activation == "tanh" and back.final_activation == "relu"
     images = digits.test_images[:20] / 255.0
@@ -362,3 +363,41 @@ def test_one_epoch_reaches_the_reduced_bar_on_real_mnist(real):
     """One epoch of the same network with Adam and cross-entropy passes the issue's reduced bar of 0.85."""
     config = replace(mlp.COURSE_RECIPE, epochs=1, optimizer="adam", lr=0.001, loss="cross_entropy")
     assert mlp.train_config(config, real).accuracy >= 0.85
+
+
+def test_cross_entropy_outputs_are_read_through_softmax():
+    scores = np.array([[2.0, -1.0, 0.5, 3.0, 0.0, 0.0, -2.0, 1.0, 0.1, 0.2]])
+    np.testing.assert_allclose(
+        mlp.probabilities_from_scores(scores, "cross_entropy"),
+        torch.softmax(torch.tensor(scores), dim=1).numpy(),
+        rtol=1e-12,
+    )
+
+
+def test_mse_outputs_are_the_probabilities_themselves():
+    """MSE against one-hot targets trains each output to estimate its class's probability."""
+    sure = np.eye(10)[3]
+    np.testing.assert_allclose(mlp.probabilities_from_scores(sure, "mse")[0], sure)  # not squashed to 23 %
+    mixed = np.array([0.6, 0.3, -0.2, 0.1, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_allclose(mlp.probabilities_from_scores(mixed, "mse")[0, :4], [0.6, 0.3, 0.0, 0.1])
+    doubtful = -np.arange(10.0)  # nothing positive: softmax keeps the order and shows the doubt
+    np.testing.assert_allclose(
+        mlp.probabilities_from_scores(doubtful, "mse")[0], torch.softmax(torch.tensor(doubtful), 0).numpy()
+    )
+    with pytest.raises(ValueError, match="loss"):
+        mlp.probabilities_from_scores(sure, "hinge")
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_predict_proba_reads_outputs_as_the_training_loss_defines_them(digits, loss):
+    model = mlp.MLP((16,), seed=3)
+    mlp.train(model, digits, epochs=1, batch_size=64, loss=loss)
+    assert model.loss == loss
+    images = digits.test_images[:20].astype(np.float32) / 255
+    with torch.no_grad():
+        outputs = model(mlp.normalise(images)).numpy()
+    np.testing.assert_allclose(
+        mlp.predict_proba(model, images), mlp.probabilities_from_scores(outputs, loss), rtol=1e-5, atol=1e-7
+    )
+    back = mlp.model_from_bytes(mlp.model_to_bytes(model))
+    assert back.loss == loss

@@ -1,0 +1,114 @@
+"""UI pieces the MNIST pages share (quick start, data, network, training): where the data came
+from, digit pictures, the loss chart and a training run shown live. Not a page itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from lessons import mnist
+from lessons import network as nw
+from pages import ui
+
+LIVE_POINTS = 300  # points in the live loss chart: plenty for its shape, light for the browser
+
+
+def data_banner(data: mnist.MnistData, *, offer_download: bool = True) -> None:
+    """Say plainly where the images come from; on the fallback, how to get MNIST and a download button."""
+    if not data.is_fallback:
+        st.success(
+            ui.t(
+                "mnist.source_real",
+                folder=data.source.removeprefix("mnist:"),
+                n_train=f"{len(data.train_images):,}",
+                n_test=f"{len(data.test_images):,}",
+            )
+        )
+        return
+    st.warning(
+        ui.t(
+            "mnist.source_fallback",
+            n_train=f"{len(data.train_images):,}",
+            n_test=f"{len(data.test_images):,}",
+        )
+    )
+    if data.problem:
+        st.caption(ui.t("mnist.source_problem", problem=data.problem))
+    if offer_download:
+        st.markdown(ui.t("mnist.how_to_get"))
+        if st.button(ui.t("mnist.download"), key="mnist.__download", icon="⬇️"):
+            with st.spinner(ui.t("mnist.downloading")):
+                fetched = mnist.fetch_mnist()
+            if fetched:
+                ui.mnist_data.clear()  # the next run loads the real files
+                st.rerun()
+            st.error(ui.t("mnist.download_failed"))
+
+
+def show_digits(images: np.ndarray, captions: list[str], width: int = 84) -> None:
+    """A row of digit images, each with its caption, flowing onto new lines as needed.
+
+    Each image is scaled up ×3 with crisp pixels here, so the browser does not blur 28×28 into mush.
+    """
+    if len(images) == 0:
+        return
+    st.image([nw.upscale(img, 3) for img in images], caption=captions, width=width, output_format="PNG")
+
+
+def loss_chart(history: pd.DataFrame) -> alt.LayerChart:
+    """The training loss per step (thinned for the browser), coloured by epoch, with tooltips."""
+    thin = nw.thin_history(history, LIVE_POINTS)
+    base = alt.Chart(thin).encode(
+        x=alt.X("step:Q", title=ui.t("mnist.axis_step")),
+        y=alt.Y("loss:Q", title=ui.t("mnist.axis_loss"), scale=alt.Scale(zero=False)),
+    )
+    # one unbroken line, with the points coloured by epoch so the epochs still show
+    line = base.mark_line(color="#adb5bd", strokeWidth=1.5)
+    points = base.mark_circle(size=22, opacity=0.9).encode(
+        color=alt.Color("epoch:Q", title=ui.t("mnist.axis_epoch"), scale=alt.Scale(scheme="oranges"), legend=alt.Legend(tickMinStep=1, format="d")),
+        tooltip=[
+            alt.Tooltip("step:Q", title=ui.t("mnist.axis_step")),
+            alt.Tooltip("epoch:Q", title=ui.t("mnist.axis_epoch")),
+            alt.Tooltip("loss:Q", title=ui.t("mnist.axis_loss"), format=".4f"),
+        ],
+    )
+    return (line + points).properties(height=260)
+
+
+def show_loss(history: pd.DataFrame) -> None:
+    """The loss chart, or a plain warning when the loss blew up (never NaN drawn as data)."""
+    losses = history["loss"].to_numpy(dtype=np.float64)
+    if len(losses) and not np.isfinite(losses).all():
+        st.error(ui.t("mnist.diverged"))
+    if nw.thin_history(history).empty:
+        st.info(ui.t("mnist.no_loss"))
+        return
+    ui.show_chart(loss_chart(history))
+
+
+def train_live(config: Any) -> Any:
+    """Train (or fetch from the class cache) the model ``config`` describes, showing progress live.
+
+    The progress bar and the loss chart are updated from ``lessons.mlp``'s progress callback,
+    which it calls at most a few times a second. When a classmate is already training the same
+    settings, this waits for their run and shows it when it is done.
+    """
+    status = st.status(ui.t("mnist.training"), expanded=True)
+    with status:
+        st.caption(ui.t("mnist.training_shared"))
+        bar = st.progress(0.0, text=ui.t("mnist.progress", percent=0))
+        chart = st.empty()
+
+    def on_progress(fraction: float, history: pd.DataFrame) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=ui.t("mnist.progress", percent=round(100 * fraction)))
+        if not nw.thin_history(history).empty:
+            with chart:
+                ui.show_chart(loss_chart(history))
+
+    trained = ui.trained_model(config, on_progress=on_progress)
+    status.update(label=ui.t("mnist.trained", seconds=f"{trained.seconds:.1f}"), state="complete", expanded=False)
+    return trained

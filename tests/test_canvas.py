@@ -1,0 +1,362 @@
+"""MNIST-style preprocessing of canvas drawings (lessons/canvas.py).
+
+Synthetic drawings are made with PIL at several sizes, positions, colours and
+backgrounds; centring is checked against scipy's centre of mass, the anti-aliased
+scaling against a plain block average. The last test redraws real MNIST test digits
+as canvas images and checks the network still reads them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from conftest import mnist_dir, open_page
+from lessons import canvas
+from lessons.canvas import preprocess_canvas
+from pages import ui
+from pages.strings import STRINGS
+
+WHITE, BLACK = (255, 255, 255, 255), (0, 0, 0, 255)
+TRANSPARENT = (0, 0, 0, 0)
+# (ink, background): dark on light, light on dark, colours on a transparent canvas
+SCHEMES = {
+    "black-on-white": (BLACK, WHITE),
+    "white-on-black": (WHITE, BLACK),
+    "red-on-transparent": ((220, 30, 30, 255), TRANSPARENT),
+    "white-on-transparent": (WHITE, TRANSPARENT),
+    "navy-on-cream": ((20, 30, 90, 255), (250, 240, 215, 255)),
+}
+
+
+def draw(shape: str, *, size=(280, 280), box=(40, 40, 200, 200), scheme="black-on-white", width=18):
+    """An RGBA canvas (height, width, 4) with one digit-like shape drawn inside ``box``."""
+    ink, background = SCHEMES[scheme]
+    image = Image.new("RGBA", size, background)
+    pen = ImageDraw.Draw(image)
+    x0, y0, x1, y1 = box
+    if shape == "zero":
+        pen.ellipse(box, outline=ink, width=width)
+    elif shape == "one":
+        mid = (x0 + x1) // 2
+        pen.line([(mid, y0), (mid, y1)], fill=ink, width=width)
+    elif shape == "seven":
+        pen.line([(x0, y0), (x1, y0), ((x0 + x1) // 2, y1)], fill=ink, width=width, joint="curve")
+    elif shape == "dash":
+        pen.line([(x0, (y0 + y1) // 2), (x1, (y0 + y1) // 2)], fill=ink, width=width)
+    else:
+        raise ValueError(shape)
+    return np.asarray(image)
+
+
+def bounding_box(image: np.ndarray, level: float = 0.05) -> tuple[int, int]:
+    """(height, width) of the part of ``image`` above ``level``."""
+    rows = np.flatnonzero((image > level).any(axis=1))
+    cols = np.flatnonzero((image > level).any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+CASES = [
+    ("zero", (280, 280), (40, 40, 200, 220), "black-on-white"),
+    ("zero", (280, 280), (0, 0, 120, 150), "white-on-black"),  # in a corner, touching the edges
+    ("zero", (600, 400), (350, 150, 560, 380), "red-on-transparent"),  # wide canvas, off centre
+    ("one", (280, 280), (20, 30, 60, 250), "navy-on-cream"),
+    ("one", (64, 64), (10, 10, 30, 60), "white-on-transparent"),  # tiny canvas: scaled up
+    ("dash", (280, 280), (30, 120, 250, 160), "black-on-white"),
+]
+
+
+@pytest.mark.parametrize("shape,size,box,scheme", CASES)
+def test_result_is_mnist_shaped_scaled_and_centred(shape, size, box, scheme):
+    width = 6 if size == (64, 64) else 18
+    result = preprocess_canvas(draw(shape, size=size, box=box, scheme=scheme, width=width))
+    assert result is not None
+    assert result.shape == (28, 28) and result.dtype == np.float32
+    assert 0.0 <= result.min() and result.max() <= 1.0 and result.max() > 0.9
+    # scale: the longer side of the digit is 20 px, like MNIST
+    assert max(bounding_box(result)) in (19, 20, 21)
+    # centring: the centre of mass sits at MNIST's (14, 14), to within a whole-pixel shift
+    row, col = ndimage.center_of_mass(result)
+    assert abs(row - 14) <= 0.75 and abs(col - 14) <= 0.75, (row, col)
+    # the 4-px frame around the 20-px box stays dark, as in MNIST
+    assert result[:2].max() == 0 and result[-2:].max() == 0
+
+
+def test_aspect_ratio_is_kept():
+    one = preprocess_canvas(draw("one", box=(100, 40, 140, 240), width=20))
+    dash = preprocess_canvas(draw("dash", box=(40, 120, 240, 160), width=20))
+    one_h, one_w = bounding_box(one, level=0.1)
+    dash_h, dash_w = bounding_box(dash, level=0.1)
+    assert one_h >= 19 and one_w <= 4  # a tall thin stroke stays tall and thin
+    assert dash_w >= 19 and dash_h <= 4
+    assert one_h / one_w == pytest.approx(dash_w / dash_h, rel=0.35)
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+def test_ink_polarity_and_colour_do_not_matter(scheme):
+    """The same drawing in any colours gives the same image: ink high, background 0."""
+    reference = preprocess_canvas(draw("seven", scheme="black-on-white"))
+    result = preprocess_canvas(draw("seven", scheme=scheme))
+    assert result is not None
+    np.testing.assert_allclose(result, reference, atol=0.02)
+    assert result[0, 0] == 0.0  # the background is dark in every scheme
+
+
+def test_position_on_the_canvas_does_not_matter():
+    here = preprocess_canvas(draw("zero", box=(10, 10, 130, 170)))
+    there = preprocess_canvas(draw("zero", box=(150, 100, 270, 260)))
+    np.testing.assert_allclose(here, there, atol=1e-6)
+
+
+def test_size_of_the_drawing_does_not_matter_much():
+    small = preprocess_canvas(draw("zero", box=(100, 100, 160, 180), width=6))
+    big = preprocess_canvas(draw("zero", box=(20, 20, 260, 340), size=(280, 360), width=24))
+    assert np.abs(small - big).mean() < 0.06
+
+
+def test_shrinking_is_anti_aliased_like_a_block_average():
+    """A 200×200 drawing shrunk to 20×20 matches averaging each 10×10 block (the pixel's coverage)."""
+    square = np.zeros((200, 200), np.float32)
+    square[:, 90:100] = 1.0  # a 10-px stroke: exactly one output pixel wide
+    square[40:43, :] = 1.0  # a 3-px stroke: 30 % coverage of one output row
+    shrunk = canvas.fit_longer_side(square)
+    blocks = square.reshape(20, 10, 20, 10).mean(axis=(1, 3))
+    assert shrunk.shape == (20, 20)
+    np.testing.assert_allclose(shrunk, blocks, atol=1e-5)
+    assert shrunk[4, 2] == pytest.approx(0.3)  # the thin stroke survives as grey, not dropped or solid
+
+
+def test_a_top_heavy_digit_is_not_cut_off():
+    """Centring a "7" by its centre of mass would push it out of the field; it stays whole."""
+    steps = canvas.preprocessing_steps(draw("seven", box=(40, 40, 240, 240), width=40))
+    assert steps.placed.sum() == pytest.approx(steps.scaled.sum(), rel=1e-5)
+    row, _ = ndimage.center_of_mass(steps.placed)
+    assert abs(row - 14) <= 2.5
+
+
+def test_the_steps_shrink_the_drawing_to_the_network_input():
+    image = draw("zero", size=(300, 280), box=(50, 60, 170, 240))
+    steps = canvas.preprocessing_steps(image)
+    assert steps.ink.shape == (280, 300)
+    assert steps.cropped.shape == pytest.approx((180 + 1, 120 + 1), abs=2)  # PIL's box is inclusive
+    assert max(steps.scaled.shape) == 20 and steps.placed.shape == (28, 28)
+    np.testing.assert_array_equal(steps.placed, preprocess_canvas(image))
+    assert canvas.preprocessing_steps(np.zeros((10, 10, 4), np.uint8)) is None
+
+
+def test_background_is_found_even_when_ink_touches_most_of_the_border():
+    image = draw("zero", box=(-10, -10, 290, 290), width=30)  # the ring runs along every edge
+    result = preprocess_canvas(image)
+    assert result is not None
+    assert result[14, 14] == 0.0  # the hole in the middle is background, not ink
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((280, 280, 4), np.uint8),  # untouched transparent canvas
+        np.full((280, 280, 4), 255, np.uint8),  # all white
+        np.full((50, 90, 4), (30, 120, 200, 255), np.uint8),  # one flat colour
+        np.zeros((1, 1, 4), np.uint8),
+        np.full((1, 1, 4), 255, np.uint8),
+        np.zeros((1, 500, 4), np.uint8),
+    ],
+    ids=["transparent", "white", "flat-colour", "1x1-black", "1x1-white", "1x500"],
+)
+def test_blank_canvas_gives_none(image):
+    assert preprocess_canvas(image) is None
+
+
+def test_a_speck_or_faint_noise_gives_none():
+    speck = draw("one", box=(140, 140, 142, 143), width=2)
+    assert preprocess_canvas(speck) is None
+    rng = np.random.default_rng(0)
+    noise = np.clip(245 + rng.integers(-8, 9, (280, 280, 4)), 0, 255).astype(np.uint8)
+    assert preprocess_canvas(noise) is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros((28, 28)),
+        np.zeros((28, 28, 3), np.uint8),
+        np.zeros((0, 10, 4), np.uint8),
+        np.zeros((2, 28, 28, 4), np.uint8),
+        np.array([["a"] * 4] * 3).reshape(1, 3, 4),
+        np.full((5, 5, 4), np.nan),
+    ],
+    ids=["2d", "rgb", "zero-height", "4d", "strings", "nan"],
+)
+def test_invalid_input_raises_a_clear_value_error(bad):
+    with pytest.raises(ValueError, match="RGBA|empty|numeric|NaN"):
+        preprocess_canvas(bad)
+
+
+def test_float_images_are_read_as_zero_to_one():
+    as_bytes = draw("zero")
+    np.testing.assert_allclose(
+        preprocess_canvas(as_bytes.astype(np.float64) / 255), preprocess_canvas(as_bytes), atol=1e-5
+    )
+
+
+def test_a_huge_canvas_works():
+    result = preprocess_canvas(draw("zero", size=(2000, 1500), box=(300, 200, 1500, 1600), width=120))
+    assert result is not None and max(bounding_box(result)) in (19, 20, 21)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        np.uint8,
+        st.tuples(st.integers(1, 40), st.integers(1, 40), st.just(4)),
+        elements=st.integers(0, 255),
+    )
+)
+def test_any_rgba_image_gives_none_or_a_valid_digit(image):
+    result = preprocess_canvas(image)
+    if result is not None:
+        assert result.shape == (28, 28) and result.dtype == np.float32
+        assert np.isfinite(result).all() and 0.0 <= result.min() and result.max() <= 1.0
+
+
+# ----------------------------------------------------- the issue's "done when": real digits
+
+
+def redraw(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 28×28 MNIST digit as a student's canvas: scaled up to 120–280 px, placed anywhere,
+    in one of the colour schemes (the grey levels become partial coverage of the stroke)."""
+    side = int(rng.integers(120, 281))
+    canvas_h, canvas_w = int(rng.integers(side, 401)), int(rng.integers(side, 401))
+    big = Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC)
+    coverage = np.zeros((canvas_h, canvas_w), np.float32)
+    top, left = int(rng.integers(0, canvas_h - side + 1)), int(rng.integers(0, canvas_w - side + 1))
+    coverage[top : top + side, left : left + side] = np.asarray(big, np.float32) / 255
+    ink, background = SCHEMES[("black-on-white", "white-on-black", "red-on-transparent")[rng.integers(3)]]
+    ink, background = np.array(ink, np.float32), np.array(background, np.float32)
+    if background[3] == 0:  # transparent canvas: the stroke's colour, its coverage in alpha
+        rgba = np.concatenate([np.broadcast_to(ink[:3], (canvas_h, canvas_w, 3)), 255 * coverage[..., None]], axis=2)
+    else:
+        rgba = coverage[..., None] * ink + (1 - coverage[..., None]) * background
+    return np.round(rgba).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def digits_and_model():
+    """Real MNIST and the draw page's own model: the course's recipe, from the process-wide cache
+    (trained once per test run, shared with any other test that asks for it)."""
+    from lessons import mlp, mnist
+
+    data = mnist.load_mnist(mnist_dir())
+    assert data.problem is None, data.problem
+    return data, mlp.train_cached(mlp.COURSE_RECIPE, data).model
+
+
+@pytest.mark.mnist
+def test_redrawn_mnist_digits_are_read_almost_as_well_as_the_originals(digits_and_model):
+    from lessons import mlp
+
+    data, model = digits_and_model
+    rng = np.random.default_rng(7)
+    pick = rng.choice(len(data.test_labels), size=1500, replace=False)
+    images, labels = data.test_images[pick], np.asarray(data.test_labels[pick])
+
+    plain = mlp.predict_proba(model, images.astype(np.float32) / 255).argmax(axis=1)
+    prepared = [preprocess_canvas(redraw(digit, rng)) for digit in images]
+    assert all(p is not None for p in prepared)
+    redrawn = mlp.predict_proba(model, np.stack(prepared)).argmax(axis=1)
+
+    plain_accuracy = (plain == labels).mean()
+    redrawn_accuracy = (redrawn == labels).mean()
+    assert plain_accuracy > 0.85, plain_accuracy  # the model itself is sane
+    assert redrawn_accuracy >= 0.97 * plain_accuracy, (redrawn_accuracy, plain_accuracy)
+
+
+# ------------------------------------------------------------- reading the probabilities
+
+
+def test_reading_names_the_top_two_digits():
+    p = np.array([0.01, 0.02, 0.05, 0.7, 0.02, 0.1, 0.03, 0.03, 0.02, 0.02])
+    reading = canvas.read_probabilities(p)
+    assert (reading.digit, reading.runner_up) == (3, 5)
+    assert reading.probability == pytest.approx(0.7) and reading.runner_up_probability == pytest.approx(0.1)
+    assert not reading.unsure
+
+
+def test_reading_is_unsure_below_the_threshold():
+    p = np.full(10, 0.05)
+    p[[4, 9]] = 0.35, 0.25
+    reading = canvas.read_probabilities(p)
+    assert reading.unsure and (reading.digit, reading.runner_up) == (4, 9)
+    assert not canvas.read_probabilities(p, unsure_below=0.3).unsure
+
+
+@pytest.mark.parametrize("bad", [np.ones(9) / 9, np.full(10, np.nan)])
+def test_reading_rejects_anything_but_ten_finite_probabilities(bad):
+    with pytest.raises(ValueError, match="10 finite"):
+        canvas.read_probabilities(bad)
+
+
+def test_probability_table_has_one_bar_per_digit_and_marks_the_answer():
+    rng = np.random.default_rng(1)
+    p = rng.dirichlet(np.ones(10))
+    table = canvas.probability_table(p)
+    assert list(table["digit"]) == list(range(10))
+    np.testing.assert_allclose(table["probability"], p)
+    assert table.loc[table["chosen"], "digit"].tolist() == [int(p.argmax())]
+
+
+def test_display_copies_whole_pixels_and_keeps_the_shape():
+    image = preprocess_canvas(draw("zero"))
+    shown = canvas.fit_for_display(image, 280)
+    np.testing.assert_array_equal(shown, np.kron(image, np.ones((10, 10), np.float32)))  # crisp 10× squares
+    tall = np.ones((60, 20), np.float32)
+    framed = canvas.fit_for_display(tall, 30)
+    assert framed.shape == (30, 30)
+    assert bounding_box(framed) == (30, 10)  # 3:1 kept, centred with dark margins
+    assert framed[:, :10].max() == 0 and framed[:, 20:].max() == 0
+
+
+# ------------------------------------------------------------------------------ the page
+
+
+def captions(at) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_page_asks_for_a_digit_and_names_the_course_model():
+    at = open_page("pages/draw.py", lang="en", timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    assert STRINGS["draw.empty"]["en"] in [i.value for i in at.info]
+    assert "course-recipe network" in captions(at)
+
+
+def test_page_reads_with_the_students_own_model_when_there_is_one():
+    from lessons import mlp
+
+    at = open_page("pages/draw.py", lang="en", timeout=300)
+    config = mlp.TrainConfig(loss="cross_entropy")
+    own = mlp.TrainedModel(mlp.MLP(config.hidden), pd.DataFrame(), 0.5, config, "test", 0.0)
+    at.session_state[ui.SESSION_MODEL] = own
+    at.run()
+    assert not at.exception
+    assert STRINGS["draw.model_own"]["en"].format(accuracy="50.0%") in captions(at)
+
+
+@pytest.mark.parametrize("raw,expected", [("40", 40), ("99", 50), ("x", 24)])
+def test_pen_width_comes_from_the_url_within_its_range(raw, expected):
+    at = open_page("pages/draw.py", lang="en", query={"stroke": raw}, timeout=300)
+    assert at.slider(key=ui.widget_key("draw", "stroke")).value == expected
+
+
+def test_clear_gives_the_canvas_a_new_key():
+    at = open_page("pages/draw.py", lang="zh", timeout=300)
+    at.button(key="draw.__clear").click().run()
+    at.button(key="draw.__clear").click().run()
+    assert at.session_state["draw.__canvas_generation"] == 2
+    assert not at.exception

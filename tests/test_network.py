@@ -1,0 +1,245 @@
+"""lessons/network.py against independent references: torch (nn.Linear, autograd) and scikit-learn."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+from lessons import network as nw
+
+
+@pytest.fixture(scope="module")
+def batch():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(32, 784))
+    y = nw.one_hot(rng.integers(0, 10, 32))
+    return x, y
+
+
+def torch_stack(layers, between=None):
+    """The same layers as a torch.nn.Sequential of nn.Linear (float64)."""
+    mods = []
+    for i, (w, b) in enumerate(layers):
+        lin = torch.nn.Linear(w.shape[1], w.shape[0]).double()
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(b))
+        mods.append(lin)
+        if between and i < len(layers) - 1:
+            mods.append({"relu": torch.nn.ReLU(), "sigmoid": torch.nn.Sigmoid(), "tanh": torch.nn.Tanh()}[between])
+    return torch.nn.Sequential(*mods)
+
+
+# ------------------------------------------------------------------ nutshell
+
+
+def test_three_layer_stack_matches_torch(batch):
+    x, _ = batch
+    layers = nw.random_linear_layers(seed=3)
+    want = torch_stack(layers)(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(nw.nutshell_predict(x, layers), want, atol=1e-10)
+
+
+def test_collapsed_layer_predicts_what_three_layers_do(batch):
+    x, _ = batch
+    layers = nw.random_linear_layers(seed=0)
+    w, b = nw.collapse_linear(layers)
+    assert w.shape == (10, 784) and b.shape == (10,)
+    (w1, b1), (w2, b2), (w3, b3) = layers
+    np.testing.assert_allclose(w, w3 @ w2 @ w1, atol=1e-12)
+    np.testing.assert_allclose(b, w3 @ (w2 @ b1 + b2) + b3, atol=1e-12)
+    three = torch_stack(layers)(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(nw.one_layer_predict(x, w, b), three, atol=1e-5)
+    table = nw.nutshell_comparison(x, layers)
+    assert len(table) == 32 * 10 and table["difference"].abs().max() < 1e-5
+    gap, same = nw.nutshell_agreement(table)
+    assert gap < 1e-5 and same == 1.0
+
+
+def test_with_relu_between_one_layer_no_longer_suffices(batch):
+    x, _ = batch
+    layers = nw.random_linear_layers(seed=0)
+    with_relu = torch_stack(layers, "relu")(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(nw.nutshell_predict(x, layers, "relu"), with_relu, atol=1e-10)
+    table = nw.nutshell_comparison(x, layers, between="relu")
+    gap, same = nw.nutshell_agreement(table)
+    assert gap > 1e-2 and gap == table["difference"].abs().max()
+    single = nw.one_layer_predict(x, *nw.collapse_linear(layers))
+    assert same == np.mean(with_relu.argmax(axis=1) == single.argmax(axis=1))
+
+
+def test_random_layers_use_torch_linear_init_bounds():
+    for (w, b), n_in in zip(nw.random_linear_layers(seed=5), nw.COURSE_SIZES[:-1]):
+        bound = 1 / np.sqrt(n_in)
+        assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+        assert np.abs(w).max() > 0.9 * bound  # drawn across the whole range, not a corner of it
+
+
+# --------------------------------------------------------------- activations
+
+
+@pytest.mark.parametrize("name", nw.ACTIVATIONS)
+def test_activation_and_derivative_match_torch_autograd(name):
+    z = np.concatenate([np.linspace(-30, 30, 301), [0.0, 1e-9, -1e-9]])
+    zt = torch.tensor(z, requires_grad=True)
+    out = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[name](zt)
+    out.sum().backward()
+    np.testing.assert_allclose(nw.activation(name, z), out.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(nw.activation_derivative(name, z), zt.grad.numpy(), atol=1e-12)
+
+
+def test_sigmoid_never_overflows_and_its_derivative_is_at_most_a_quarter():
+    z = np.array([-1e4, -800.0, 0.0, 800.0, 1e4])
+    with np.errstate(over="raise", invalid="raise"):
+        s = nw.activation("sigmoid", z)
+    assert np.all(np.isfinite(s)) and s[0] == 0.0 and s[-1] == 1.0
+    assert nw.activation_derivative("sigmoid", np.linspace(-10, 10, 1001)).max() == pytest.approx(0.25)
+
+
+def test_unknown_activation_is_a_clear_error():
+    with pytest.raises(ValueError, match="swish"):
+        nw.activation("swish", np.zeros(2))
+
+
+def test_activation_curves_hold_each_function_and_its_derivative():
+    df = nw.activation_curves(("relu", "sigmoid"), -2, 2, 5)
+    assert len(df) == 2 * 2 * 5
+    relu_d = df[(df.activation == "relu") & (df.curve == "f′(z)")]["value"].tolist()
+    assert relu_d == [0, 0, 0, 1, 1]
+    assert df["value"].notna().all()
+
+
+# ------------------------------------------------------- gradient vanishing
+
+
+@pytest.mark.parametrize("name", nw.ACTIVATIONS)
+def test_backprop_matches_torch_autograd(batch, name):
+    x, y = batch
+    layers = nw.deep_layers(4, 16, name, seed=2)
+    # non-zero biases so their gradient path is checked too
+    layers = [(w, b + 0.1) for w, b in layers]
+    loss, gw, gb = nw.backprop(x, y, layers, name)
+    net = torch_stack(layers, name)
+    pred = net(torch.from_numpy(x))
+    ref = ((pred - torch.from_numpy(y)) ** 2).sum() / len(x)
+    ref.backward()
+    linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+    assert loss == pytest.approx(ref.item(), rel=1e-12)
+    for mine, lin in zip(gw, linears):
+        np.testing.assert_allclose(mine, lin.weight.grad.numpy(), rtol=1e-9, atol=1e-14)
+    for mine, lin in zip(gb, linears):
+        np.testing.assert_allclose(mine, lin.bias.grad.numpy(), rtol=1e-9, atol=1e-14)
+
+
+def test_deep_sigmoid_net_starves_its_first_layer_of_gradient(batch):
+    """Depth 10: by torch.autograd, the sigmoid net's first layer gets a far smaller gradient than ReLU's."""
+    x, y = batch
+    first = {}
+    for name in ("sigmoid", "relu"):
+        layers = nw.deep_layers(10, 64, name, seed=0)
+        net = torch_stack(layers, name)
+        loss = ((net(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2).sum() / len(x)
+        loss.backward()
+        first[name] = net[0].weight.grad.norm().item()
+        np.testing.assert_allclose(nw.layer_gradient_norms(x, y, 10, 64, name)[0], first[name], rtol=1e-9)
+    assert first["sigmoid"] < 1e-4 * first["relu"]
+
+
+def test_vanishing_gets_worse_with_depth_for_sigmoid_only(batch):
+    x, y = batch
+    shallow = nw.vanishing_table(x, y, 2, 64)
+    deep = nw.vanishing_table(x, y, 12, 64)
+
+    def first_relative(df, name):
+        return df[(df.activation == name) & (df.layer == 1)]["relative"].item()
+
+    assert first_relative(deep, "sigmoid") < 1e-3 * first_relative(shallow, "sigmoid")
+    assert 0.05 < first_relative(deep, "relu") / first_relative(shallow, "relu") < 20
+    assert set(deep["layer"]) == set(range(1, 14))
+    assert np.all(np.isfinite(deep["grad_norm"])) and (deep["grad_norm"] > 0).all()
+
+
+# ------------------------------------------------------------------- history
+
+
+def test_thin_history_keeps_short_runs_and_averages_long_ones():
+    short = pd.DataFrame({"step": [1, 2, 3], "epoch": [1, 1, 1], "loss": [3.0, 2.0, 1.0]})
+    pd.testing.assert_frame_equal(nw.thin_history(short), short)
+    n = 1000
+    long = pd.DataFrame({"step": np.arange(1, n + 1), "epoch": np.arange(n) // 250 + 1, "loss": np.arange(n, dtype=float)})
+    thin = nw.thin_history(long, max_points=100)
+    assert len(thin) == 100
+    assert thin["loss"].iloc[0] == pytest.approx(np.mean(np.arange(10)))  # runs of 10 steps, averaged
+    assert thin["step"].iloc[-1] == n and thin["epoch"].iloc[-1] == 4
+    assert thin["loss"].mean() == pytest.approx(long["loss"].mean())
+
+
+def test_thin_history_drops_a_blown_up_loss():
+    blown = pd.DataFrame({"step": [1, 2, 3, 4], "epoch": [1] * 4, "loss": [1.0, 1e30, np.inf, np.nan]})
+    thin = nw.thin_history(blown)
+    assert thin["step"].tolist() == [1, 2] and np.isfinite(thin["loss"]).all()
+    assert nw.thin_history(blown.iloc[2:]).empty
+
+
+# ------------------------------------------------------------------- results
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), min_size=1, max_size=200))
+def test_confusion_matrix_matches_scikit_learn(pairs):
+    true, pred = map(np.array, zip(*pairs))
+    np.testing.assert_array_equal(nw.confusion_matrix(true, pred), sk_confusion_matrix(true, pred, labels=range(10)))
+
+
+def test_confusion_frame_shares_sum_to_one_per_seen_digit():
+    m = nw.confusion_matrix(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 1]))
+    df = nw.confusion_frame(m)
+    shares = df.groupby("true")["share"].sum()
+    assert shares[0] == pytest.approx(1) and shares[5] == 0
+    assert df.query("true == 0 and predicted == 1")["count"].item() == 1
+
+
+def test_misclassified_lists_only_mistakes_most_confident_first():
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.05, 0.95]])
+    labels = np.array([0, 0, 1, 0])
+    df = nw.misclassified(probs, labels)
+    assert df["index"].tolist() == [3, 1]
+    assert df["predicted"].tolist() == [1, 1] and df["true"].tolist() == [0, 0]
+    assert df["confidence"].tolist() == [0.95, 0.8]
+    assert len(nw.misclassified(probs, labels, limit=1)) == 1
+
+
+def test_first_layer_weights_are_the_first_linear_rows():
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 5), torch.nn.ReLU(), torch.nn.Linear(5, 10))
+    images = nw.first_layer_weights(model)
+    assert images.shape == (5, 28, 28)
+    np.testing.assert_allclose(images[2].ravel(), model[1].weight[2].detach().numpy(), rtol=1e-6)
+
+
+def test_pictures():
+    signed = np.array([[[1.0, -2.0], [0.0, 0.5]]])
+    rgb = nw.diverging_rgb(signed)
+    assert rgb.shape == (1, 2, 2, 3) and rgb.dtype == np.uint8
+    assert rgb[0, 1, 0].tolist() == [255, 255, 255]  # zero is white
+    assert rgb[0, 0, 1].tolist() == [0, 77, 255]  # the most negative is full blue
+    assert rgb[0, 1, 1].tolist() == [255, 191, 191]  # a quarter of the way to red (0.5 of max |2|)
+    assert nw.diverging_rgb(np.zeros((1, 2, 2)))[0].min() == 255  # an all-zero image stays white, no NaN
+    grid = nw.tile(np.ones((5, 3, 3), dtype=np.uint8), cols=2, pad=1, fill=0)
+    assert grid.shape == (3 * 4 + 1, 2 * 4 + 1) and grid.sum() == 5 * 9
+    assert nw.upscale(np.array([[1, 2]]), 3).shape == (3, 6)
+    assert nw.to_uint8(np.array([-3.0, 127.6, 300.0])).tolist() == [0, 128, 255]
+    x = nw.normalise(np.full((2, 28, 28), 255, dtype=np.uint8))
+    assert x.shape == (2, 784) and x[0, 0] == pytest.approx((1 - 0.1307) / 0.3081)
+
+
+def test_the_network_page_needs_no_torch():
+    """lessons.network and the MNIST pages' shared UI import without loading torch (the 5b page stays light)."""
+    code = "import sys, lessons.network, pages.mnist_ui\nassert 'torch' not in sys.modules, 'torch was imported'\n"
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, check=True)
