@@ -3,52 +3,19 @@
 Goal (issue 4): at least 10× faster at 100 points and at least 150× at 10,000 points. Up to
 ``SEQUENTIAL_LIMIT`` points the results are the loop's bit for bit; above it they are numpy's
 pairwise sums, and the report gives the largest relative difference from the loop's result.
-The course's code is copied below verbatim (only re-indented from the notes).
+The course's code is in ``benchmarks/course_code.py``, verbatim.
 """
 
 from __future__ import annotations
 
 import time
 
-import numpy as np
 
+from benchmarks.course_code import course_gradient_descent_runner
 from lessons.regression import SEQUENTIAL_LIMIT, gradient_descent_runner, make_noisy_line
 
 ITERATIONS = 1000
 GOALS = {100: 10.0, 10_000: 150.0}
-
-
-# ---- the course's code, verbatim -------------------------------------------------------------
-def course_compute_error_for_line_given_points(b, w, points):
-    totalError = 0
-    for i in range(0, len(points)):
-        x = points[i, 0]
-        y = points[i, 1]
-        totalError += (y - (w * x + b)) ** 2
-    return totalError / float(len(points))
-
-
-def course_step_gradient(b_current, w_current, points, learningRate):
-    b_gradient = 0
-    w_gradient = 0
-    N = float(len(points))
-    for i in range(0, len(points)):
-        x = points[i, 0]
-        y = points[i, 1]
-        b_gradient += -(2/N) * (y - ((w_current * x) + b_current))
-        w_gradient += -(2/N) * x * (y - ((w_current * x) + b_current))
-    new_b = b_current - (learningRate * b_gradient)
-    new_m = w_current - (learningRate * w_gradient)
-    return [new_b, new_m]
-
-
-def course_gradient_descent_runner(points, starting_b, starting_m, learning_rate, num_iterations):
-    b = starting_b
-    m = starting_m
-    for i in range(num_iterations):
-        b, m = course_step_gradient(b, m, np.array(points), learning_rate)
-    return [b, m]
-# ---- end of the course's code ----------------------------------------------------------------
 
 
 def best_time(fn, repeats: int) -> tuple[float, object]:

@@ -255,7 +255,7 @@ def point_latex(model: Any, point: np.ndarray, breakdown: lc.PointBreakdown) -> 
         # Every e^(z − m) lies in (0, 1], so four decimals print all of them the same way.
         total = breakdown.exponentials.sum()
         terms = " + ".join(f"{v:.4f}" for v in breakdown.exponentials)
-        rows += [rf"S &= \textstyle\sum_j e^{{z_j-m}}", rf"&= {terms}", rf"&= {total:.4f}"]
+        rows += [r"S &= \textstyle\sum_j e^{z_j-m}", rf"&= {terms}", rf"&= {total:.4f}"]
         for i in range(k):
             rows.append(rf"p_{i} &= e^{{z_{i}-m}} / S = {breakdown.exponentials[i]:.4f} / {total:.4f} = {p[i]:.4f}")
         rows += [rf"\textstyle\sum_k p_k &= {' + '.join(f'{v:.4f}' for v in p)}", rf"&= {p.sum():.4f}"]

@@ -7,7 +7,7 @@ import streamlit as st
 
 from lessons import mnist
 from lessons import network as nw
-from pages import mnist_ui, ui
+from pages import ui
 
 PAGE = "mnist_data"
 SPLITS = ("train", "test")
@@ -37,7 +37,7 @@ ui.try_it(
     ],
 )
 data = ui.mnist_data()
-mnist_ui.data_banner(data)
+ui.data_banner(data)
 
 controls = st.columns([2, 3, 1], vertical_alignment="bottom")
 controls[0].segmented_control(
@@ -110,7 +110,7 @@ st.caption(ui.t("mnist.data.samples_note"))
 # ---------------------------------------------------------------- mean images
 st.subheader(ui.t("mnist.data.mean"))
 overall, per_digit_means = mean_pictures(data.source, split)
-mnist_ui.show_digits(
+ui.show_digits(
     np.concatenate([overall[None], per_digit_means]),
     [ui.t("mnist.data.mean_all"), *(ui.t("mnist.label", digit=d) for d in range(10))],
     width=72,

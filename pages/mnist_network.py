@@ -5,12 +5,11 @@ Everything here is numpy (``lessons.network``), so this page never waits for tor
 """
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from lessons import network as nw
-from pages import mnist_ui, ui
+from pages import ui
 
 PAGE = "mnist_network"
 BETWEEN = ("none", "relu", "sigmoid", "tanh")
@@ -53,7 +52,7 @@ ui.try_it(
     ],
 )
 data = ui.mnist_data()
-mnist_ui.data_banner(data, offer_download=False)
+ui.data_banner(data, offer_download=False)
 seed = ui.value(PAGE, "seed")
 
 # ------------------------------------------------------------------ (1) Nutshell

@@ -11,7 +11,7 @@ import streamlit as st
 
 from lessons import mlp
 from lessons import network as nw
-from pages import mnist_ui, ui
+from pages import ui
 
 PAGE = "mnist_train"
 COURSE, BEST = mlp.COURSE_RECIPE, mlp.BEST_PRESET
@@ -140,7 +140,7 @@ ui.try_it(
     ],
 )
 data = ui.mnist_data()
-mnist_ui.data_banner(data)
+ui.data_banner(data)
 
 # ------------------------------------------------------------------ settings
 st.subheader(ui.t("mnist.train.settings"))
@@ -184,7 +184,7 @@ config = config_from_settings()
 st.caption(describe(config))
 if st.button(ui.t("mnist.train.train"), type="primary", key=f"{PAGE}.__train", icon="▶️"):
     with ui.caught():
-        st.session_state[ui.SESSION_MODEL] = mnist_ui.train_live(config)
+        st.session_state[ui.SESSION_MODEL] = ui.train_live(config)
 
 # ------------------------------------------------------------------ results
 
@@ -199,7 +199,7 @@ def show_results(trained: mlp.TrainedModel) -> None:
     m1.metric(ui.t("mnist.accuracy"), f"{trained.accuracy:.2%}")
     m2.metric(ui.t("mnist.train.wrong"), f"{wrong:,} / {len(predicted):,}")
     m3.metric(ui.t("mnist.seconds"), f"{trained.seconds:.1f} s")
-    mnist_ui.show_loss(trained.history)
+    ui.show_loss(trained.history)
 
     if not np.isfinite(probs).all():
         # a blown-up run leaves NaN weights: its "predictions" and pictures would mean nothing
@@ -213,7 +213,7 @@ def show_results(trained: mlp.TrainedModel) -> None:
         mistakes = nw.misclassified(probs, data.test_labels, SHOWN_MISTAKES)
         if mistakes.empty:
             st.success(ui.t("mnist.train.no_mistakes"))
-        mnist_ui.show_digits(
+        ui.show_digits(
             data.test_images[mistakes["index"].to_numpy()],
             [
                 ui.t("mnist.train.mistake", true=int(r.true), predicted=int(r.predicted), confidence=f"{r.confidence:.0%}")

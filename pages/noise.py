@@ -43,33 +43,6 @@ def scatter_chart(points, lines: pd.DataFrame) -> alt.Chart:
     return (dots + drawn).properties(height=360)
 
 
-def contour_chart(points, path: pd.DataFrame, best: tuple[float, float] | None, box) -> alt.Chart:
-    """The loss over (b, w) as banded colours, the descent path on it and the closed-form minimum."""
-    surface = regression.loss_surface_frame(points, box, steps=48)
-    heat = alt.Chart(surface).mark_rect().encode(
-        x=alt.X("b0:Q", title="b", scale=alt.Scale(domain=list(box[0]), nice=False)), x2="b1:Q",
-        y=alt.Y("w0:Q", title="w", scale=alt.Scale(domain=list(box[1]), nice=False)), y2="w1:Q",
-        color=alt.Color("log10_excess:Q", title="log₁₀(loss − min)",
-                        scale=alt.Scale(type="quantize", scheme=alt.SchemeParams("viridis", count=10), nice=True),
-                        legend=alt.Legend(orient="right")),
-        tooltip=[alt.Tooltip("b:Q", format=".3f"), alt.Tooltip("w:Q", format=".4f"), alt.Tooltip("loss:Q", format=".4g")],
-    )
-    track = alt.Chart(path).mark_line(color="white", strokeWidth=2, clip=True).encode(
-        x="b:Q", y="m:Q", order="iteration:Q")
-    steps = alt.Chart(path).mark_circle(color="white", size=18, clip=True).encode(
-        x="b:Q", y="m:Q",
-        tooltip=[alt.Tooltip("iteration:Q"), alt.Tooltip("b:Q", format=".5f"), alt.Tooltip("m:Q", title="w", format=".5f"),
-                 alt.Tooltip("error:Q", format=".5g")],
-    )
-    layers = [heat, track, steps]
-    if best is not None:
-        star = pd.DataFrame({"b": [best[0]], "m": [best[1]], "what": [ui.t("regression.line_ls")]})
-        layers.append(alt.Chart(star).mark_point(shape="diamond", size=220, filled=True, color="#f03e3e",
-                                                 stroke="white", strokeWidth=1.5).encode(
-            x="b:Q", y="m:Q", tooltip=["what:N", alt.Tooltip("b:Q", format=".5f"), alt.Tooltip("m:Q", title="w", format=".5f")]))
-    return alt.layer(*layers).properties(height=360)
-
-
 def loss_chart(path: pd.DataFrame) -> alt.Chart:
     """The error against the iteration, on a log axis so the slow tail stays visible."""
     shown = path[path["error"] > 0]
@@ -152,7 +125,7 @@ with ui.caught():
             anchors_b += list(path["b"])
             anchors_w += list(path["m"])
         box = regression.view_box(anchors_b, anchors_w)
-        ui.show_chart(contour_chart(points, path, best, box))
+        ui.show_chart(ui.loss_contour_chart(points, path, best, box))
         st.caption(ui.t("regression.contour_caption"))
 
     left, right = st.columns(2)

@@ -9,7 +9,7 @@ import random
 import streamlit as st
 
 from lessons import mlp
-from pages import mnist_ui, ui
+from pages import ui
 
 PAGE = "quickstart"
 SHOWN = 6  # the course's plot_image shows six images
@@ -31,14 +31,14 @@ last_first = max(0, n_test - SHOWN)
 ui.apply_values(PAGE, {"first": min(ui.value(PAGE, "first"), last_first)})
 
 st.header(ui.t("mnist.qs.step_load"))
-mnist_ui.data_banner(data)
-mnist_ui.show_digits(data.train_images[:12], [ui.t("mnist.label", digit=int(d)) for d in data.train_labels[:12]], width=64)
+ui.data_banner(data)
+ui.show_digits(data.train_images[:12], [ui.t("mnist.label", digit=int(d)) for d in data.train_labels[:12]], width=64)
 
 st.header(ui.t("mnist.qs.step_train"))
 st.markdown(ui.t("mnist.qs.recipe"))
 if st.button(ui.t("mnist.qs.train"), type="primary", key="quickstart.__train", icon="▶️"):
     with ui.caught():
-        st.session_state[QUICK_MODEL] = mnist_ui.train_live(mlp.recipe_for(data))
+        st.session_state[QUICK_MODEL] = ui.train_live(mlp.recipe_for(data))
 
 trained = st.session_state.get(QUICK_MODEL)
 if trained is not None and trained.source != data.source:
@@ -47,7 +47,7 @@ if trained is not None and trained.source != data.source:
 if trained is None:
     st.info(ui.t("mnist.qs.press_train"))
 else:
-    mnist_ui.show_loss(trained.history)
+    ui.show_loss(trained.history)
 
     st.header(ui.t("mnist.qs.step_test"))
     left, right = st.columns(2)
@@ -75,7 +75,7 @@ else:
     labels = data.test_labels[first : first + SHOWN]
     with ui.caught():
         predicted = mlp.predict_proba(trained.model, images / 255.0).argmax(axis=1)
-        mnist_ui.show_digits(
+        ui.show_digits(
             images,
             [
                 ui.t("mnist.prediction_ok" if p == y else "mnist.prediction_wrong", predicted=int(p), true=int(y))

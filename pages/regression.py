@@ -107,36 +107,6 @@ def error_chart(path: pd.DataFrame, at: int) -> alt.Chart:
     return (curve + rule).properties(height=300)
 
 
-def contour_chart(points, path: pd.DataFrame, now: tuple[float, float], best, box) -> alt.Chart:
-    """The loss over (b, m), the descent path on it, the replayed step and the closed-form minimum."""
-    surface = regression.loss_surface_frame(points, box, steps=48)
-    heat = alt.Chart(surface).mark_rect().encode(
-        x=alt.X("b0:Q", title="b", scale=alt.Scale(domain=list(box[0]), nice=False)), x2="b1:Q",
-        y=alt.Y("w0:Q", title="m", scale=alt.Scale(domain=list(box[1]), nice=False)), y2="w1:Q",
-        color=alt.Color("log10_excess:Q", title="log₁₀(error − min)",
-                        scale=alt.Scale(type="quantize", scheme=alt.SchemeParams("viridis", count=10), nice=True),
-                        legend=alt.Legend(orient="right")),
-        tooltip=[alt.Tooltip("b:Q", format=".4g"), alt.Tooltip("w:Q", title="m", format=".5g"),
-                 alt.Tooltip("loss:Q", title="error", format=".5g")],
-    )
-    track = alt.Chart(path).mark_line(color="white", strokeWidth=2, clip=True).encode(
-        x="b:Q", y="m:Q", order="iteration:Q")
-    steps = alt.Chart(path).mark_circle(color="white", size=16, clip=True).encode(
-        x="b:Q", y="m:Q",
-        tooltip=["iteration:Q", alt.Tooltip("b:Q", format=".6g"), alt.Tooltip("m:Q", format=".6g"),
-                 alt.Tooltip("error:Q", format=".6g")],
-    )
-    here = alt.Chart(pd.DataFrame({"b": [now[0]], "m": [now[1]]})).mark_point(
-        shape="circle", size=160, color="#d9480f", filled=True, stroke="white", clip=True).encode(x="b:Q", y="m:Q")
-    layers = [heat, track, steps, here]
-    if best is not None:
-        star = pd.DataFrame({"b": [best[0]], "m": [best[1]], "what": [ui.t("regression.line_ls")]})
-        layers.append(alt.Chart(star).mark_point(shape="diamond", size=220, filled=True, color="#f03e3e",
-                                                 stroke="white", strokeWidth=1.5).encode(
-            x="b:Q", y="m:Q", tooltip=["what:N", alt.Tooltip("b:Q", format=".6g"), alt.Tooltip("m:Q", format=".6g")]))
-    return alt.layer(*layers).properties(height=380)
-
-
 ui.seed_from_url(PAGE, SETTINGS)
 ui.page_header(PAGE)
 ui.try_it(PAGE, [
@@ -256,7 +226,7 @@ with ui.caught():
         anchors_b += list(path["b"])
         anchors_m += list(path["m"])
     box = regression.view_box(anchors_b, anchors_m)
-    ui.show_chart(contour_chart(points, path, (now_b, now_m), best, box))
+    ui.show_chart(ui.loss_contour_chart(points, path, best, box, slope="m", loss="error", now=(now_b, now_m), height=380))
     st.caption(ui.t("regression.contour_caption"))
     if grew is not None:
         st.caption(ui.t("regression.contour_diverged"))
