@@ -83,6 +83,22 @@ def serve_app(log_path: Path | None = None, timeout: float = 120) -> Iterator[st
 
 
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # the script has finished
+# The page has settled: the script has finished, the page has a title, and the browser has stopped
+# adding to the page for half a second (it paints the last elements a little after the run ends).
+SETTLED_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning' || !document.querySelector('h1')) {
+    window.__settled = null;
+    return false;
+  }
+  const shape = document.querySelectorAll('[data-testid="stElementContainer"]').length + ':' + document.body.innerText.length;
+  const now = performance.now();
+  if (!window.__settled || window.__settled.shape !== shape) {
+    window.__settled = {shape, since: now};
+    return false;
+  }
+  return now - window.__settled.since > 500;
+}"""
 
 
 def chromium(playwright, **kwargs):

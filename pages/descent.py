@@ -1,9 +1,305 @@
-"""Placeholder until its lesson lands: says the page is coming, and renders."""
+"""Lesson 1: gradient descent on loss = x²·sin x, with SGD, momentum, RMSprop and Adam side by side."""
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
+from lessons import descent as gd
 from pages import ui
 
-ui.keep_language_in_url()
-ui.page_header("descent")
-st.info(ui.t("app.coming"))
+PAGE = "descent"
+LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+EPS_OPTIONS = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
+SETTINGS = {
+    "x0": ui.Setting(3.0, -10.0, 10.0),
+    "lr": ui.Setting(0.05, options=LR_OPTIONS),
+    "steps": ui.Setting(40, 1, 300),
+    "solvers": ui.Setting(["sgd", "rmsprop", "adam"], options=gd.SOLVERS),
+    "focus": ui.Setting("sgd", options=gd.SOLVERS),
+    "momentum": ui.Setting(0.9, 0.0, 0.99),
+    "alpha": ui.Setting(0.99, 0.5, 0.999),
+    "beta1": ui.Setting(0.9, 0.0, 0.999),
+    "beta2": ui.Setting(0.999, 0.9, 0.9999),
+    "eps": ui.Setting(1e-8, options=EPS_OPTIONS),
+    "stepwise": ui.Setting(False),
+}
+STEP_KEY = f"{PAGE}.__k"  # how far step-by-step mode has got; not shared through the URL
+TABLE_ROWS = 8
+LABELLED_STEPS = 10  # how many points of each path get their step number printed on the curve
+LABEL_GAP = 0.03  # ... and only those this far apart (a share of the x-range), or numbers overprint
+COLORS = {"sgd": "#d9480f", "momentum": "#7048e8", "rmsprop": "#1c7ed6", "adam": "#2b8a3e"}
+# Where each solver's step numbers sit (pixels above/below the point), so overlapping paths' numbers stay apart.
+LABEL_DY = alt.expr("{'sgd': -12, 'momentum': 14, 'rmsprop': -24, 'adam': 26}[datum.solver]")
+
+
+class Chart(alt.LayerChart):
+    """An altair layer chart that Streamlit serialises without re-validating it.
+
+    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: on this
+    page that was a third of a rerun's script time. The page builds only a few fixed shapes of
+    chart, and tests/test_descent.py checks every one against the schema instead.
+    """
+
+    def to_dict(self, validate: bool = True, **kwargs) -> dict:
+        """The Vega-Lite spec, unvalidated (see the class note)."""
+        return super().to_dict(validate=False, **kwargs)
+
+
+def labels() -> dict[str, str]:
+    """This run's words for solver names and axes, looked up once (charts use them many times)."""
+    words = {s: ui.t(f"descent.solver.{s}") for s in gd.SOLVERS}
+    words.update(solver=ui.t("descent.axis.solver"), step=ui.t("descent.axis.step"), valley=ui.t("descent.axis.valley"))
+    return words
+
+
+def advance() -> None:
+    """The "next step" button: one step further."""
+    st.session_state[STEP_KEY] = st.session_state.get(STEP_KEY, 0) + 1
+
+
+def restart() -> None:
+    """The "back to the start" button."""
+    st.session_state[STEP_KEY] = 0
+
+
+def controls() -> None:
+    """Draw the widgets; their values land in session state under ``ui.widget_key``."""
+    key = lambda n: ui.widget_key(PAGE, n)  # noqa: E731 - a local shorthand
+    # Labels fixed now, in this run's language: AppTest calls format_func outside the run.
+    names = LABELS.__getitem__
+    with st.container(border=True):
+        c1, c2, c3, c4 = st.columns([1, 1.3, 1, 1.6])
+        c1.slider(ui.t("descent.x0"), -10.0, 10.0, step=0.1, format="%.1f", key=key("x0"))
+        c2.select_slider(ui.t("descent.lr"), options=LR_OPTIONS, format_func=lambda v: f"{v:g}", key=key("lr"))
+        c3.slider(ui.t("descent.steps"), 1, 300, key=key("steps"))
+        c4.multiselect(ui.t("descent.solvers"), gd.SOLVERS, format_func=names, key=key("solvers"))
+        with st.expander(ui.t("descent.hyper")):
+            st.caption(ui.t("descent.hyper_note"))
+            h1, h2, h3, h4, h5 = st.columns(5)
+            h1.slider(ui.t("descent.momentum"), 0.0, 0.99, step=0.01, key=key("momentum"))
+            h2.slider(ui.t("descent.alpha"), 0.5, 0.999, step=0.001, format="%.3f", key=key("alpha"))
+            h3.slider(ui.t("descent.beta1"), 0.0, 0.999, step=0.001, format="%.3f", key=key("beta1"))
+            h4.slider(ui.t("descent.beta2"), 0.9, 0.9999, step=0.0001, format="%.4f", key=key("beta2"))
+            h5.select_slider(ui.t("descent.eps"), options=EPS_OPTIONS, format_func=lambda v: f"{v:g}", key=key("eps"))
+        chosen = ui.value(PAGE, "solvers")
+        if chosen and ui.value(PAGE, "focus") not in chosen:
+            st.session_state[key("focus")] = chosen[0]  # before its widget: the focus must be drawn
+        f1, f2, f3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+        if chosen:
+            f1.selectbox(ui.t("descent.focus"), chosen, format_func=names, key=key("focus"))
+        f2.toggle(ui.t("descent.stepwise"), key=key("stepwise"))
+        ui.reset_button(PAGE, SETTINGS, where=f3)
+
+
+def hyper() -> dict:
+    """The hyper-parameters as ``descend`` takes them."""
+    v = lambda n: ui.value(PAGE, n)  # noqa: E731 - a local shorthand
+    return {"momentum": v("momentum"), "alpha": v("alpha"), "betas": (v("beta1"), v("beta2")), "eps": v("eps")}
+
+
+def curve_chart(path: pd.DataFrame, window: tuple[float, float], stepwise: bool) -> Chart:
+    """The loss curve, its valley floors, and each solver's path as numbered points."""
+    lo, hi = window
+    x, y = alt.X("x:Q", scale=alt.Scale(domain=[lo, hi], nice=False)), alt.Y("loss:Q")
+    curve = alt.Chart(gd.curve(lo, hi)).mark_line(color="#868e96").encode(
+        x, y, tooltip=[alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("loss:Q", format=".3f")]
+    )
+    valleys = alt.Chart(gd.local_minima(lo, hi).assign(kind=LABELS["valley"])).mark_point(
+        shape="triangle-down", size=120, filled=True, color="#495057"
+    ).encode(x, y, tooltip=[alt.Tooltip("kind:N", title=" "), alt.Tooltip("x:Q", format=".4f"),
+                            alt.Tooltip("loss:Q", format=".4f")])
+    layers = [curve]
+    path = path[(path["x"] >= lo) & (path["x"] <= hi)]
+    if not path.empty:
+        base = alt.Chart(path).encode(x, y, solver_color(path), tooltip=path_tooltip())
+        numbered = pd.concat([run[gd.spaced_steps(run["x"], LABEL_GAP * (hi - lo), LABELLED_STEPS)]
+                              for _, run in path.groupby("solver", sort=False)])
+        layers += [
+            base.mark_line(opacity=0.5, strokeWidth=1.5).encode(order=alt.Order("step:Q"), detail=alt.Detail("name:N")),
+            # points in reverse data order: the course's SGD is drawn last, on top of the others
+            base.properties(data=path.iloc[::-1]).mark_circle(size=60, opacity=0.9, stroke="white", strokeWidth=0.8),
+            base.properties(data=numbered).mark_text(fontSize=11, fontWeight="bold", dy=LABEL_DY)
+            .encode(text=alt.Text("step:Q")),
+        ]
+    layers.append(valleys)  # on top, so a path never hides where the valley floors are
+    if stepwise and not path.empty:  # ring the point each solver has just reached
+        now = path[path["step"] == path.groupby("solver")["step"].transform("max")]
+        layers.append(base.properties(data=now).mark_point(size=260, strokeWidth=2.5, filled=False))
+    return Chart(layer=layers, title=ui.t("descent.chart.curve"), height=420)
+
+
+def long_frame(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """All runs in one table with the solver's code and display name, for altair."""
+    if not runs:
+        return pd.DataFrame({"solver": [], "name": [], "step": [], "x": [], "loss": [], "grad": []})
+    return pd.concat([run.assign(solver=s, name=LABELS[s]) for s, run in runs.items()], ignore_index=True)
+
+
+def solver_color(path: pd.DataFrame) -> alt.Color:
+    """One fixed colour per solver, whichever are shown, named in the current language."""
+    shown = [s for s in gd.SOLVERS if s in set(path["solver"])]
+    return alt.Color("name:N", title=None, legend=alt.Legend(orient="top", columns=2),
+                     scale=alt.Scale(domain=[LABELS[s] for s in shown], range=[COLORS[s] for s in shown]))
+
+
+def path_tooltip() -> list[alt.Tooltip]:
+    """What hovering a path point tells: which solver, which step, and the numbers there."""
+    return [
+        alt.Tooltip("name:N", title=LABELS["solver"]),
+        alt.Tooltip("step:Q", title=LABELS["step"]),
+        alt.Tooltip("x:Q", format=".5f"),
+        alt.Tooltip("loss:Q", format=".5f"),
+        alt.Tooltip("grad:Q", title="f′(x)", format=".5f"),
+    ]
+
+
+def step_chart(path: pd.DataFrame, field: str, title: str, floors: pd.DataFrame | None = None) -> Chart:
+    """One quantity (loss or x) against the step number, a line per solver; valley floors dashed."""
+    lines = alt.Chart(path).mark_line(point=alt.OverlayMarkDef(size=28)).encode(
+        alt.X("step:Q", title=LABELS["step"], axis=alt.Axis(tickMinStep=1, format="d")),
+        alt.Y(f"{field}:Q", title=field),
+        solver_color(path),
+        tooltip=path_tooltip(),
+    )
+    layers = [lines]
+    if floors is not None and not floors.empty:
+        layers.insert(0, alt.Chart(floors.assign(kind=LABELS["valley"])).mark_rule(
+            strokeDash=[4, 4], color="#868e96").encode(
+            alt.Y("x:Q"), tooltip=[alt.Tooltip("kind:N", title=" "), alt.Tooltip("x:Q", format=".4f")]))
+    return Chart(layer=layers, title=title, height=330)
+
+
+def say(solver: str, verdict: gd.Verdict, lr: float) -> None:
+    """One solver's verdict in plain words: an error for divergence, else a note."""
+    text = ui.t(
+        f"descent.v.{verdict.code}",
+        solver=LABELS[solver],
+        **{k: v for k, v in {
+            "minimum": verdict.minimum, "loss": verdict.minimum_loss, "lowest": verdict.lowest,
+            "lowest_loss": verdict.lowest_loss, "amplitude": verdict.amplitude, "x": verdict.x,
+            "step": verdict.step, "lr": f"{lr:g}",
+        }.items() if v is not None},
+    )
+    if verdict.code == gd.DIVERGED:
+        st.error(text, icon="💥")
+    elif verdict.code in (gd.CONVERGED, gd.STUCK):
+        st.success(text, icon="✅" if verdict.code == gd.CONVERGED else "🕳️")
+    else:
+        st.info(text, icon="〰️" if verdict.code == gd.OSCILLATING else "👣")
+
+
+def first_steps_table(run: pd.DataFrame, solver: str) -> None:
+    """The first updates of the focus solver: x, f′(x), lr·f′(x), the solver's state, the new x."""
+    state = {"momentum": ["velocity"], "rmsprop": ["square_avg"], "adam": ["m_hat", "v_hat"]}.get(solver, [])
+    columns = ["step", "x", "grad", "lr_grad", *state, *(["delta"] if solver != "sgd" else []), "new_x"]
+    if run.empty:  # the very first step blew up: the verdict above says so
+        return
+    shown = run.head(TABLE_ROWS)[columns]
+    st.markdown(f"**{ui.t('descent.table', count=len(shown))}**")
+    st.dataframe(
+        shown.rename(columns={c: ui.t(f"descent.col.{c}") for c in columns}).round(6),
+        hide_index=True, width="stretch",
+    )
+    st.caption(ui.t("descent.table_note"))
+
+
+def step_by_step(upd: pd.DataFrame, solver: str, x0: float, lr: float, k: int, last: int) -> None:
+    """Step-by-step mode: the buttons, and the arithmetic of the step just taken."""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button(ui.t("descent.next"), on_click=advance, disabled=k >= last, key=f"{PAGE}.__next", type="primary")
+        st.button(ui.t("descent.restart"), on_click=restart, key=f"{PAGE}.__restart")
+        st.markdown(f"**{ui.t('descent.step_at', k=k, n=last)}**")
+    if k == 0:
+        st.markdown(ui.t("descent.step_start", x=x0, solver=LABELS[solver]))
+    elif k <= len(upd):
+        st.latex(gd.aligned(gd.step_latex(upd, k, solver, lr, **hyper())))
+    if upd.attrs["diverged"] and k >= max(len(upd), 1):
+        st.error(ui.t("descent.step_blew", solver=LABELS[solver], step=upd.attrs["diverged_step"]))
+    elif k >= last:
+        st.caption(ui.t("descent.step_done", n=last))
+
+
+def autograd_check(points: list[float]) -> None:
+    """Hand derivative vs. torch.autograd, computed only when asked (it loads torch)."""
+    with st.expander(ui.t("descent.autograd")):
+        st.markdown(ui.t("descent.autograd_intro"))
+        if st.button(ui.t("descent.autograd_button"), key=f"{PAGE}.__autograd"):
+            with st.spinner(ui.t("descent.autograd_loading")):
+                table = gd.compare_with_autograd(points)
+            names = {c: ui.t(f"descent.col.{c}") for c in ("hand", "autograd", "difference")}
+            st.dataframe(
+                table.rename(columns=names), hide_index=True, width="stretch",
+                column_config={names["hand"]: st.column_config.NumberColumn(format="%.15g"),
+                               names["autograd"]: st.column_config.NumberColumn(format="%.15g"),
+                               names["difference"]: st.column_config.NumberColumn(format="%.3e")},
+            )
+            gap = float(table["difference"].max())
+            scale = max(1.0, float(table["hand"].abs().max()))
+            if gap <= 1e-9 * scale:
+                st.success(ui.t("descent.autograd_ok", gap=gap))
+            else:
+                st.error(ui.t("descent.autograd_bad", gap=gap))
+
+
+ui.seed_from_url(PAGE, SETTINGS)
+LABELS = labels()
+ui.page_header(PAGE)
+st.markdown(ui.t("descent.course"))
+st.latex(gd.LOSS_LATEX)
+ui.try_it(PAGE, [
+    ui.Preset("descent.try_diverge", {"x0": 3.0, "lr": 0.5, "steps": 20, "solvers": ["sgd"], "focus": "sgd"}),
+    ui.Preset("descent.try_basin", {"x0": -6.0, "lr": 0.01, "steps": 60, "solvers": ["sgd"], "focus": "sgd"}),
+    ui.Preset("descent.try_adam", {"x0": 1.0, "lr": 0.1, "steps": 60, "solvers": ["sgd", "adam"], "focus": "adam"}),
+])
+controls()
+
+with ui.caught():
+    x0, lr, steps = ui.value(PAGE, "x0"), ui.value(PAGE, "lr"), ui.value(PAGE, "steps")
+    solvers = [s for s in gd.SOLVERS if s in ui.value(PAGE, "solvers")]
+    runs = {s: gd.descend(x0, lr, steps, s, **hyper()) for s in solvers}
+    stepwise = bool(ui.value(PAGE, "stepwise")) and bool(solvers)
+    last = max((len(r) - 1 for r in runs.values()), default=0)
+    k = min(st.session_state.get(STEP_KEY, 0), last)
+    st.session_state[STEP_KEY] = k
+    path = long_frame(runs)
+    full_window = gd.view_window(path["x"])
+    if stepwise:
+        path = path[path["step"] <= k]
+    window = gd.view_window(path["x"])
+    hidden = int((path["x"].abs() > gd.VIEW_CAP).sum())
+
+    if not solvers:
+        st.warning(ui.t("descent.no_solver"))
+    focus = ui.value(PAGE, "focus")
+    upd = gd.updates(x0, lr, steps, focus, **hyper()) if solvers else None
+    if stepwise:
+        chart_col, step_col = st.columns(2)
+        with chart_col:
+            ui.show_chart(curve_chart(path, window, stepwise=True))
+        with step_col:
+            step_by_step(upd, focus, x0, lr, k, last)
+    else:
+        ui.show_chart(curve_chart(path, window, stepwise=False))
+    if hidden:
+        st.caption(ui.t("descent.hidden", count=hidden, cap=f"{gd.VIEW_CAP:g}"))
+
+    if solvers:
+        left, right = st.columns(2)
+        with left:
+            ui.show_chart(step_chart(path, "loss", ui.t("descent.chart.loss")))
+        with right:
+            ui.show_chart(step_chart(path, "x", ui.t("descent.chart.x"), gd.local_minima(*full_window)))
+
+        st.subheader(ui.t("descent.verdict"))
+        for s, run in runs.items():
+            say(s, gd.classify(run, *gd.X_RANGE), lr)
+
+        st.markdown(f"**{ui.t('descent.rule', solver=LABELS[focus])}**")
+        st.latex(gd.RULES[focus])
+        if not stepwise:
+            st.caption(ui.t("descent.step_hint"))
+        first_steps_table(upd, focus)
+
+        autograd_check([x0, float(runs[focus]["x"].iloc[-1])])
+
+ui.sync_to_url(PAGE, SETTINGS)

@@ -18,21 +18,24 @@ from pages.strings import DEFAULT_LANGUAGE, LANGUAGES, STRINGS
 LANG_KEY = "lang"
 
 
-def _leave_legacy_pages_mode() -> None:
-    """Make even a server's very first request go through ``streamlit_app.py``'s navigation.
+def _ensure_app_navigation() -> None:
+    """Make a page that Streamlit ran bare go through ``streamlit_app.py``'s navigation instead.
 
-    A folder named ``pages/`` puts Streamlit into its legacy pages-directory mode until the first
-    ``st.navigation`` call, so a fresh server's first deep link would run a page file bare, with
-    a file-list sidebar. Every page imports this module first: switch the mode off and rerun.
+    A folder named ``pages/`` puts a fresh server into Streamlit's legacy pages-directory mode
+    until the first ``st.navigation`` call: its first requests would run a page file on its own,
+    with a file-list sidebar. Such a run still lists the main script among its pages. Switch the
+    mode off for good and rerun; the rerun finds the page by its URL name, which is why each
+    page's URL is its file's name. Called by the functions every page starts with.
     """
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    PagesManager.uses_pages_directory = False
+    ctx = get_script_run_ctx()
+    if ctx is not None and any(
+        str(info.get("script_path", "")).endswith("streamlit_app.py") for info in ctx.pages_manager.get_pages().values()
+    ):
         st.rerun()
-
-
-_leave_legacy_pages_mode()
 
 
 # ---------------------------------------------------------------- page registry
@@ -40,26 +43,34 @@ _leave_legacy_pages_mode()
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page of the app: its file, its stable URL path and where it sits in the course."""
+    """One page of the app: ``pages/<name>.py``, at URL ``/<name>``, in a section of the course."""
 
-    name: str  # strings key stem: page.<name>.title / page.<name>.blurb
-    path: str
-    url_path: str
+    name: str  # also the strings key stem: page.<name>.title / page.<name>.blurb
     icon: str
     section: str  # strings key of the navigation section
 
+    @property
+    def path(self) -> str:
+        return f"pages/{self.name}.py"
 
-HOME = PageSpec("home", "pages/home.py", "home", "🏠", "app.section.home")
+    @property
+    def url_path(self) -> str:
+        # The file's own name: on a fresh server's very first request Streamlit resolves the URL
+        # by file name (see _ensure_app_navigation), so any other URL would be "not found".
+        return self.name
+
+
+HOME = PageSpec("home", "🏠", "app.section.home")
 LESSONS: tuple[PageSpec, ...] = (
-    PageSpec("quickstart", "pages/quickstart.py", "quickstart", "⚡", "app.section.quick"),
-    PageSpec("descent", "pages/descent.py", "gradient-descent", "⛰️", "app.section.course"),
-    PageSpec("noise", "pages/noise.py", "noise", "🎲", "app.section.course"),
-    PageSpec("regression", "pages/regression.py", "regression", "📈", "app.section.course"),
-    PageSpec("classification", "pages/classification.py", "classification", "🧭", "app.section.course"),
-    PageSpec("mnist_data", "pages/mnist_data.py", "mnist-data", "🔢", "app.section.course"),
-    PageSpec("mnist_network", "pages/mnist_network.py", "mnist-network", "🧠", "app.section.course"),
-    PageSpec("mnist_train", "pages/mnist_train.py", "mnist-train", "🏋️", "app.section.course"),
-    PageSpec("draw", "pages/draw.py", "draw", "✍️", "app.section.course"),
+    PageSpec("quickstart", "⚡", "app.section.quick"),
+    PageSpec("descent", "⛰️", "app.section.course"),
+    PageSpec("noise", "🎲", "app.section.course"),
+    PageSpec("regression", "📈", "app.section.course"),
+    PageSpec("classification", "🧭", "app.section.course"),
+    PageSpec("mnist_data", "🔢", "app.section.course"),
+    PageSpec("mnist_network", "🧠", "app.section.course"),
+    PageSpec("mnist_train", "🏋️", "app.section.course"),
+    PageSpec("draw", "✍️", "app.section.course"),
 )
 PAGES: tuple[PageSpec, ...] = (HOME, *LESSONS)
 
@@ -164,9 +175,10 @@ def widget_key(page: str, name: str) -> str:
 def seed_from_url(page: str, settings: Mapping[str, Setting]) -> None:
     """Fill the page's widget state from the URL the first time the page runs in a session.
 
-    Call it before drawing the widgets, and draw each widget with
+    Call it first, before drawing the widgets, and draw each widget with
     ``key=widget_key(page, name)`` and no ``value=``.
     """
+    _ensure_app_navigation()
     params = st.query_params
     for name, setting in settings.items():
         key = widget_key(page, name)
@@ -192,7 +204,8 @@ def sync_to_url(page: str, settings: Mapping[str, Setting]) -> None:
 
 
 def keep_language_in_url() -> None:
-    """Put the language into the URL on pages without settings of their own."""
+    """Start a page without settings of its own: put the language into the URL."""
+    _ensure_app_navigation()
     sync_to_url("", {})
 
 

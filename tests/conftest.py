@@ -6,7 +6,22 @@ import os
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
+
+_pages_manager_init = PagesManager.__init__
+
+
+def _as_after_the_first_request(self, *args, **kwargs):
+    """AppTest starts every run the way a fresh server starts its very first request: in the
+    legacy pages-directory mode that a folder named pages/ triggers. A real server leaves that
+    mode for good on its first request (``ui._ensure_app_navigation``); the browser tests cover
+    that first request. Here every run starts as all later requests do."""
+    _pages_manager_init(self, *args, **kwargs)
+    PagesManager.uses_pages_directory = False
+
+
+PagesManager.__init__ = _as_after_the_first_request
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

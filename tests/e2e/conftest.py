@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.live import CHROMIUM, SETTLED, chromium_available, serve_app
+from benchmarks.live import CHROMIUM, SETTLED_JS, chromium_available, serve_app
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # Generous: the machine may be shared, and the first visit to a model page trains a network.
@@ -69,8 +69,7 @@ def page(browser) -> Iterator:
 
 def wait_for_app(page, timeout: float = PAGE_TIMEOUT_MS) -> None:
     """Wait until the page has a title and Streamlit has finished running the script."""
-    page.locator("h1").first.wait_for(timeout=timeout)
-    page.locator(SETTLED).wait_for(timeout=timeout)
+    page.wait_for_function(SETTLED_JS, polling=100, timeout=timeout)
 
 
 def open_app_page(page, app_url: str, url_path: str, lang: str) -> None:

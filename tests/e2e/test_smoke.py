@@ -32,23 +32,29 @@ def test_every_page_opens_without_an_error(page, app_url, spec, lang):
     assert not MISSING_KEY.findall(body), f"{spec.url_path} ({lang}) shows missing strings"
 
 
-def test_a_fresh_servers_first_request_deep_link_gets_the_apps_navigation(browser):
-    """A folder named pages/ makes Streamlit run a page file bare on a fresh server's very first
-    request; the app switches that off, so a shared link works even right after a restart."""
+def test_a_fresh_servers_first_requests_deep_links_get_the_apps_navigation(browser):
+    """A folder named pages/ makes Streamlit run a page file bare on a fresh server's first
+    requests; the app switches that off, so shared links work even right after a restart, and
+    even when a whole class opens them at the same moment."""
     from benchmarks.live import serve_app
 
     from .conftest import ARTIFACTS, wait_for_app
 
+    names = ["noise", "mnist_train", "descent", "classification"]
     with serve_app(log_path=ARTIFACTS / "streamlit-fresh.log") as fresh_url:
         context = browser.new_context()
-        tab = context.new_page()
         try:
-            tab.goto(f"{fresh_url}/noise?lang=en")
-            wait_for_app(tab)
-            expect(tab.locator("h1").filter(has_text=STRINGS["page.noise.title"]["en"]).first).to_be_visible()
-            sidebar = tab.locator('[data-testid="stSidebar"]')
-            expect(sidebar.get_by_text(STRINGS["app.language"]["en"])).to_be_visible()
-            expect(sidebar.get_by_text(STRINGS["page.draw.title"]["en"])).to_be_visible()
-            expect(sidebar.get_by_text("strings", exact=True)).to_have_count(0)  # no raw file list
+            tabs = [context.new_page() for _ in names]
+            for tab, name in zip(tabs, names):  # all four first runs start together
+                tab.goto(f"{fresh_url}/{name}?lang=en", wait_until="commit")
+            for tab, name in zip(tabs, names):
+                wait_for_app(tab)
+                expect(tab.locator("h1").filter(has_text=STRINGS[f"page.{name}.title"]["en"]).first).to_be_visible()
+                expect(tab.get_by_text("Page not found")).to_have_count(0)
+                sidebar = tab.locator('[data-testid="stSidebar"]')
+                expect(sidebar.get_by_text(STRINGS["app.language"]["en"])).to_be_visible()
+                expect(sidebar.get_by_text(STRINGS["page.draw.title"]["en"])).to_be_visible()
+                expect(sidebar.get_by_text("strings", exact=True)).to_have_count(0)  # no raw file list
+                expect(tab.locator('[data-testid="stException"]')).to_have_count(0)
         finally:
             context.close()
