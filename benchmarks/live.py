@@ -82,7 +82,6 @@ def serve_app(log_path: Path | None = None, timeout: float = 120) -> Iterator[st
         log.close()
 
 
-SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # the script has finished
 # The page has settled: the script has finished, the page has a title, and the browser has stopped
 # adding to the page for half a second (it paints the last elements a little after the run ends).
 SETTLED_JS = """() => {
