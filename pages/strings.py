@@ -22,10 +22,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "app.reset": {"zh": "恢復預設", "en": "Reset to defaults"},
     "app.try_it": {"zh": "動手試試", "en": "Try it"},
     "app.load": {"zh": "載入這個設定", "en": "Load this setup"},
-    "app.coming": {
-        "zh": "這一課正在準備中，很快就會上線。",
-        "en": "This lesson is being prepared and will be here soon.",
-    },
     "app.error_generic": {
         "zh": "出了點問題，已經攔下來了：{detail}",
         "en": "Something went wrong and was caught: {detail}",
@@ -82,7 +78,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "這是一門深度學習入門課的互動教室。左邊是課程的章節：先用「快教程」十分鐘走完整條流程，再用「慢教程」一課一課拆開來看。每一頁都可以拉滑桿、按按鈕，親眼看見公式在做什麼。",
         "en": "An interactive classroom for an introductory deep-learning course. The sidebar follows the course: the quick start walks the whole pipeline in ten minutes, then the course takes it apart one lesson at a time. Every page has sliders and buttons, so you see what each formula does.",
     },
-    "home.map": {"zh": "課程地圖", "en": "Course map"},
     "home.open": {"zh": "打開這一課 →", "en": "Open this lesson →"},
     "home.teacher": {
         "zh": "給老師：每一頁的設定都記在網址裡，複製網址就能把同一個設定發給全班；語言切換也在網址裡。",
