@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from pages import ui
+from pages.strings import STRINGS
 
 from benchmarks.bench_load import SLIDER
 
@@ -58,3 +59,21 @@ def test_a_dozen_students_at_once_get_no_errors():
     assert len({r.page for r in results}) == len(ui.PAGES), report
     assert not [e for r in results for e in r.errors], report
     assert sum(r.slider_s is not None for r in results) >= 6, report  # most pages have sliders
+
+
+def test_an_oversized_upload_is_refused_clearly_and_the_page_carries_on(page, app_url):
+    """Streamlit's uploader refuses files over the 5 MB cap of .streamlit/config.toml before the
+    app sees them; the student's settings stay, and a proper file still works afterwards."""
+    open_app_page(page, app_url, "regression", "en")
+    page.get_by_text(STRINGS["regression.data_upload"]["en"]).click()
+    wait_for_app(page)
+    dropzone = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    dropzone.set_input_files({"name": "huge.csv", "mimeType": "text/csv", "buffer": b"1,2\n" * 1_600_000})
+    uploader = page.locator('[data-testid="stFileUploader"]')
+    expect(uploader).to_contain_text("5.0MB or smaller")
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+    dropzone.set_input_files({"name": "line.csv", "mimeType": "text/csv", "buffer": b"x,y\n1,2\n2,4\n3,6\n"})
+    wait_for_app(page)
+    expect(page.get_by_text("Starting gradient descent at b = 0, m = 0, error = 18.666666666666668")).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
