@@ -1,13 +1,14 @@
 # The README's two commands. Each sets itself up from a fresh clone.
 #   make run   - create .venv if missing, install the app, start it (STREAMLIT_* honoured)
 #   make test  - the same set-up plus the test tools, then the whole test suite
+#   make test-fast - the edit-test loop: all but the browser and slow tests
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SHARED_MNIST := $(abspath ../shared/data/mnist)
 
-.PHONY: run test bench clean
+.PHONY: run test test-fast bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,10 @@ run: $(VENV)/.app
 # Tests read the real MNIST from ../shared when it is there (never copied into the repo).
 test: $(VENV)/.dev
 	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m pytest
+
+# The edit-test loop: everything but the browser and slow tests (under a minute here).
+test-fast: $(VENV)/.dev
+	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m pytest -m "not browser and not slow" -q
 
 bench: $(VENV)/.dev
 	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m benchmarks
