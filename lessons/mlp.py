@@ -8,26 +8,31 @@ Speed: the images are turned into one normalised float32 tensor once per data se
 (``_tensors``); batches are slices of a seeded permutation of it, so there is no DataLoader and
 no per-sample PIL transform.
 
-Threads (a deliberate policy, see ``set_torch_threads``): a classroom server may get 30 Train
-clicks at once on a 2-core machine. Each torch op runs on ``TORCH_THREADS`` = 1 intra-op thread:
-these matrices are small, and on a busy 2-core machine a course epoch took 0.7 s on one thread
-against 5-10 s on two (OpenMP threads spinning against each other and other processes). At
-most ``MAX_CONCURRENT_TRAININGS`` = number of cores trainings run at the same time; the others
-queue on a semaphore instead of thrashing the CPU. ``train_cached`` adds that identical requests
-wait for one shared training rather than queue their own. ``torch.set_num_threads`` is
-process-wide, so the policy is applied once, at the first training.
+Threads (a deliberate policy, see ``TrainingSlots``): a lone training uses every core
+(``TORCH_THREADS`` = the number of cores; on 2 cores a course epoch takes 0.43 s against 0.76 s
+on one thread). Concurrent trainings share the cores instead of oversubscribing them: each holds
+one of ``MAX_CONCURRENT_TRAININGS`` = number-of-cores slots, counted across threads *and* across
+the class server's worker processes (``flock``-ed slot files in a per-host folder), and a
+training that starts runs on cores ÷ trainings-running threads (at least one; the process-wide
+setting then also slows its in-process neighbours down to their share). The others queue for a
+slot rather than thrash the CPU (on a busy 2-core machine, OpenMP threads spinning against each
+other made a course epoch take 5-10 s instead of 0.7 s). ``train_cached`` adds that identical
+requests wait for one shared training, across processes through ``lessons.modelstore``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import math
 import os
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,6 +40,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from lessons import modelstore
 
 if TYPE_CHECKING:
     from lessons.mnist import MnistData
@@ -49,18 +56,112 @@ PROGRESS_SECONDS = 0.25  # on_progress at most four times a second: enough for a
 EVAL_BATCH = 4096
 MAX_LAYERS, MAX_WIDTH = 8, 4096  # the largest hidden architecture a model file may ask for
 
-CORES = max(1, os.cpu_count() or 1)
-TORCH_THREADS = 1
+CORES = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+TORCH_THREADS = CORES  # a lone training's threads: every core
 MAX_CONCURRENT_TRAININGS = CORES
-_TRAINING_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_TRAININGS)
+SLOT_POLL_SECONDS = 0.05
 
 ProgressFn = Callable[[float, pd.DataFrame], None]
 
 
-def set_torch_threads() -> None:
-    """Apply the thread policy of the module docstring: one intra-op thread per torch op."""
-    if torch.get_num_threads() != TORCH_THREADS:
-        torch.set_num_threads(TORCH_THREADS)
+def set_torch_threads(threads: int = TORCH_THREADS) -> None:
+    """Run torch ops on ``threads`` intra-op threads (process-wide); by default every core."""
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+def _slot_dir() -> Path:
+    """This host's folder of training-slot files, shared by every worker process of one user."""
+    return Path(os.environ.get("TRAINING_SLOTS_DIR") or Path(tempfile.gettempdir()) / f"dl-demo-slots-{os.getuid()}")
+
+
+class TrainingSlots:
+    """``MAX_CONCURRENT_TRAININGS`` slots per host, shared by threads and processes (module docstring).
+
+    A slot is an ``flock`` on one of ``slots`` files: the kernel drops it when its holder dies,
+    so a killed worker never leaks one. Entering waits for a slot, then sets the process's torch
+    threads to cores ÷ slots-held (probed without blocking); leaving gives the threads back
+    to the trainings still running in this process, or to ``TORCH_THREADS`` when none are.
+    """
+
+    def __init__(self, slots: int = MAX_CONCURRENT_TRAININGS) -> None:
+        self.slots = slots
+        self._local = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self._held: dict[int, int] = {}  # thread id -> fd of its slot file
+        self._fds: list[int] | None = None
+
+    def _files(self) -> list[int]:
+        if self._fds is None:
+            folder = _slot_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            self._fds = []
+            for i in range(self.slots):
+                self._fds.append(os.open(folder / f"slot-{i}", os.O_RDWR | os.O_CREAT, 0o600))
+        return self._fds
+
+    def _busy_elsewhere(self, fds: list[int]) -> int:
+        """How many slots other processes hold now (each free one is taken and released at once)."""
+        busy = 0
+        for fd in fds:
+            if fd in self._held.values():
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                busy += 1
+            else:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        return busy
+
+    def _take_file(self) -> int | None:
+        """A slot file's fd, locked for this process; None when the host's slots cannot be used."""
+        try:
+            fds = self._files()
+        except OSError:
+            return None
+        while True:
+            with self._lock:
+                for fd in fds:
+                    if fd in self._held.values():
+                        continue
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue
+                    self._held[threading.get_ident()] = fd
+                    return fd
+            time.sleep(SLOT_POLL_SECONDS)
+
+    def _rebalance(self) -> None:
+        with self._lock:
+            mine = len(self._held)
+            others = self._busy_elsewhere(self._fds) if self._fds and mine else 0
+        running = mine + others
+        set_torch_threads(max(1, CORES // running) if running else TORCH_THREADS)
+
+    def __enter__(self) -> TrainingSlots:
+        self._local.acquire()
+        try:
+            if self._take_file() is None:
+                with self._lock:
+                    self._held[threading.get_ident()] = -1  # no slot files: count this process alone
+            self._rebalance()
+        except BaseException:
+            self._local.release()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            fd = self._held.pop(threading.get_ident(), -1)
+            if fd >= 0:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        self._local.release()
+        self._rebalance()
+
+
+_TRAINING_SLOTS = TrainingSlots()
 
 
 # ------------------------------------------------------------------------ the network
@@ -403,12 +504,61 @@ _key_locks: dict[tuple, threading.Lock] = {}
 _cache_lock = threading.Lock()
 
 
-def train_cached(config: TrainConfig, data: MnistData, on_progress: ProgressFn | None = None) -> TrainedModel:
-    """``train_config`` once per (config, data source) per process; everyone else gets the same object.
+def _to_payload(trained: TrainedModel) -> dict:
+    """A trained model as plain tensors, numbers and strings, for ``lessons.modelstore``."""
+    model = trained.model
+    return {
+        "state_dict": model.state_dict(),
+        "hidden": list(model.hidden),
+        "activation": model.activation,
+        "final_activation": model.final_activation,
+        "loss": model.loss,
+        "history": {c: torch.tensor(trained.history[c].to_numpy()) for c in trained.history.columns},
+        "accuracy": float(trained.accuracy),
+        "source": trained.source,
+        "seconds": float(trained.seconds),
+    }
 
-    A per-key lock makes concurrent identical requests wait for the one training (their
-    ``on_progress`` is then called once, at the end); different keys train in parallel,
-    limited only by the training semaphore.
+
+def _from_payload(payload: dict, config: TrainConfig) -> TrainedModel | None:
+    """The ``TrainedModel`` a stored payload describes, or None when it does not fit ``config``."""
+    try:
+        model = MLP(payload["hidden"], payload["activation"], payload["final_activation"])
+        model.load_state_dict(payload["state_dict"])
+        model.loss = str(payload["loss"])
+        model.eval()
+        history = pd.DataFrame({c: v.numpy() for c, v in payload["history"].items()})
+        return TrainedModel(model, history, float(payload["accuracy"]), config, str(payload["source"]), float(payload["seconds"]))
+    except (KeyError, TypeError, ValueError, RuntimeError):
+        return None  # a file from an older layout: retrain and overwrite it
+
+
+def _load_or_train(config: TrainConfig, data: MnistData, on_progress: ProgressFn | None) -> TrainedModel:
+    """The model from the disk store, else trained under the store's lock (one training per host set) and saved."""
+    store = modelstore.ModelStore()
+    key = modelstore.model_key(config, data)
+    payload = store.load(key)
+    hit = _from_payload(payload, config) if payload is not None else None
+    if hit is None:
+        with store.lock(key):
+            payload = store.load(key)  # another process may have trained it while this one waited
+            hit = _from_payload(payload, config) if payload is not None else None
+            if hit is None:
+                hit = train_config(config, data, on_progress)
+                store.save(key, _to_payload(hit))
+                return hit
+    if on_progress is not None:
+        on_progress(1.0, hit.history)
+    return hit
+
+
+def train_cached(config: TrainConfig, data: MnistData, on_progress: ProgressFn | None = None) -> TrainedModel:
+    """``train_config`` once per (config, data); everyone else, in any worker process, gets the same model.
+
+    In a process, a per-key lock makes concurrent identical requests wait for the one training
+    (their ``on_progress`` is then called once, at the end) and they get the same object.
+    Across processes and restarts, ``lessons.modelstore`` keeps the trained models on disk under
+    a lock. Different keys train in parallel, limited only by the training slots.
     """
     key = (config, data.source)
     with _cache_lock:
@@ -421,7 +571,7 @@ def train_cached(config: TrainConfig, data: MnistData, on_progress: ProgressFn |
             with _cache_lock:
                 hit = _cache.get(key)
             if hit is None:
-                hit = train_config(config, data, on_progress)
+                hit = _load_or_train(config, data, on_progress)
                 with _cache_lock:
                     _cache[key] = hit
                     while len(_cache) > CACHE_SIZE:

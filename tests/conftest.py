@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
+
+# Each test session trains into its own on-disk model store (lessons.modelstore), so no test
+# finds a model that an earlier run, or the developer's server, left in data/models/.
+os.environ["MODEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="test-model-cache-")
 
 # CI runs the same examples every time, so a green main stays green; locally hypothesis explores.
 settings.register_profile("ci", derandomize=True)
