@@ -192,8 +192,8 @@ def check_label(label: Any) -> int:
 
 
 def check_settings(settings: Any) -> str:
-    """Settings as canonical JSON: a dict of plain data (str, int, float, bool, None, list, dict
-    with str keys), finite floats, at most ``SETTINGS_MAX_BYTES``. The walk has budgets, so a
+    """Settings as canonical JSON: a dict of plain data (str, int, float, bool, None, list or
+    tuple, dict with str keys; ``dataclasses.asdict`` of a ``TrainConfig`` is), finite floats, at most ``SETTINGS_MAX_BYTES``. The walk has budgets, so a
     deep, cyclic or huge structure is refused before it is serialised."""
     if not isinstance(settings, dict):
         raise BoardError("settings_not_plain")
@@ -214,7 +214,7 @@ def check_settings(settings: Any) -> str:
                 raise BoardError("settings_not_plain")
         elif value is None or isinstance(value, (bool, int)):
             pass
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):  # a tuple (e.g. TrainConfig.hidden) comes back as a list
             for item in value:
                 walk(item, depth + 1)
         elif isinstance(value, dict):
@@ -292,7 +292,8 @@ def _engine_for(url: str) -> sa.Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")  # the driver requirements.txt pins
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # At most 15 connections per app process: several processes stay under the server's 100.
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=60)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, pool_size=10, max_overflow=60, pool_timeout=60,

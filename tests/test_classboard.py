@@ -4,6 +4,7 @@ controls, load, crashes, and the pure helpers the class page draws with."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -128,7 +129,7 @@ BAD_RUNS = [
     ("seconds_out_of_range", {"seconds": float("inf")}),
     ("settings_not_plain", {"settings": {"lr": float("nan")}}),
     ("settings_not_plain", {"settings": {"model": object()}}),
-    ("settings_not_plain", {"settings": {"shape": (1, 2)}}),
+    ("settings_not_plain", {"settings": {"shape": {1, 2}}}),
     ("settings_not_plain", {"settings": {1: "int key"}}),
     ("settings_not_plain", {"settings": {"a": np.int64(3)}}),  # numpy scalars: the page converts them
     ("settings_not_plain", {"settings": [1, 2]}),
@@ -147,6 +148,19 @@ def test_a_bad_run_is_refused_with_its_code_and_nothing_is_stored(board, room, c
     assert str(refused.value) == cb.ERROR_MESSAGES[code]
     assert stored(board, room) == (0, 0)
     board.post_run(room, "Mei", {"lr": 0.1}, 0.9, 10.0, client="session-1")  # a refusal spends no rate slot
+
+
+def test_a_training_configs_fields_round_trip(board, room):
+    @dataclasses.dataclass(frozen=True)
+    class Config:  # shaped like lessons.mlp.TrainConfig, whose hidden sizes are a tuple
+        hidden: tuple = (256, 64)
+        lr: float = 0.005
+        schedule: str | None = "onecycle"
+
+    board.post_run(room, "Mei", dataclasses.asdict(Config()), 0.98, 60.0)
+    best = cb.best_run(board.runs(room))
+    assert best == {"hidden": [256, 64], "lr": 0.005, "schedule": "onecycle"}
+    assert Config(**best | {"hidden": tuple(best["hidden"])}) == Config()
 
 
 def test_a_cyclic_settings_dict_is_refused():
@@ -298,7 +312,9 @@ def test_hide_works_for_runs_and_drawings_and_can_be_undone(board, room):
     run = board.post_run(room, "Mei", {"lr": 1}, 0.99, 1.0)
     kept = board.post_run(room, "Bo", {"lr": 2}, 0.5, 1.0)
     drawing = board.add_drawing(room, "Mei", 4, digit_image())
-    board.hide(room, run, TEACHER)
+    as_the_page_has_it = board.runs(room)["id"].iloc[0]  # numpy's int64
+    assert as_the_page_has_it == run
+    board.hide(room, as_the_page_has_it, TEACHER)
     board.hide(room, drawing, TEACHER)
     assert list(board.runs(room)["id"]) == [kept] and board.drawings(room).empty
     assert cb.best_run(board.runs(room)) == {"lr": 2}
