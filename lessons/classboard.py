@@ -334,7 +334,8 @@ class ClassBoard:
 
     ``url``: a SQLAlchemy URL (default: ``default_url()``). ``teacher_code``: the server's secret
     (default: ``CLASS_TEACHER_CODE``). ``min_interval``: seconds between two entries from one
-    ``client`` (entries posted without a ``client`` are not rate-limited).
+    ``client`` (entries posted without a ``client`` are not rate-limited). Creates or migrates
+    the schema; raises ``BoardError("storage_unavailable")`` if the database cannot be reached.
     """
 
     def __init__(self, url: str | None = None, *, teacher_code: str | None = None,
@@ -378,8 +379,7 @@ class ClassBoard:
         self._write(step)
 
     def schema_version(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(version_table.c.version)).scalar_one())
+        return int(self._read(sa.select(version_table.c.version))[0][0])
 
     # -- transactions
 
@@ -404,13 +404,15 @@ class ClassBoard:
                 if not _is_transient(error) or attempt == WRITE_ATTEMPTS - 1:
                     raise BoardError("storage_unavailable") from error
                 time.sleep(0.05 * 2 ** attempt * (1 + secrets.randbelow(100) / 100))
+            except sa.exc.TimeoutError as error:  # every pooled connection stayed busy
+                raise BoardError("storage_unavailable") from error
         raise AssertionError("unreachable")
 
     def _read(self, statement: sa.Executable) -> list[sa.Row]:
         try:
             with self.engine.connect() as conn:
                 return list(conn.execute(statement))
-        except sa.exc.DBAPIError as error:
+        except (sa.exc.DBAPIError, sa.exc.TimeoutError) as error:
             raise BoardError("storage_unavailable") from error
 
     # -- the teacher

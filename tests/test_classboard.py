@@ -521,6 +521,43 @@ def test_a_process_killed_mid_write_leaves_the_database_consistent(db_url):
         assert len(board.runs(room)) == len(runs) + 1
 
 
+CHILD_HALFWAY = textwrap.dedent("""
+    import sys, time
+    from lessons import classboard as cb
+    board = cb.ClassBoard(sys.argv[1], teacher_code="t")
+
+    def halfway(conn):  # the entry's row is written, its details are not: then the process dies
+        conn.execute(cb.entries.insert().values(room=sys.argv[2], kind="run", nickname="halfway",
+                                                created=time.time(), hidden=False))
+        print("inside", flush=True)
+        time.sleep(60)
+
+    board._write(halfway)
+""")
+
+
+@pytest.mark.slow
+def test_a_process_killed_inside_a_transaction_leaves_no_trace(db_url):
+    with ClassBoard(db_url, teacher_code="t") as board:
+        room = board.open_room("t")
+        before = board.post_run(room, "before", {}, 0.5, 1.0)
+        child = subprocess.Popen([sys.executable, "-c", CHILD_HALFWAY, db_url, room], cwd=ROOT,
+                                 stdout=subprocess.PIPE, text=True, env=os.environ | {"PYTHONPATH": str(ROOT)})
+        try:
+            assert child.stdout.readline().strip() == "inside"
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        if db_url.startswith("sqlite"):
+            with sqlite3.connect(db_url.removeprefix("sqlite:///")) as raw:
+                assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        with board.engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(cb.entries)
+                                .where(cb.entries.c.nickname == "halfway")).scalar_one() == 0
+        after = board.post_run(room, "after", {}, 0.5, 1.0)  # the dead writer's lock is gone
+        assert list(board.runs(room)["id"]) == [before, after]
+
+
 CHILD_PEER = textwrap.dedent("""
     import sys, time
     from lessons.classboard import ClassBoard
