@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages import ui
+from app import ui
 
 st.set_page_config(page_title="Deep Learning, Hands-on", page_icon="🧠", layout="wide")
 

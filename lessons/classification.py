@@ -450,3 +450,91 @@ def probability_bars(probabilities: np.ndarray) -> pd.DataFrame:
     p = np.asarray(probabilities, dtype=float)
     end = np.cumsum(p)
     return pd.DataFrame({"cls": np.arange(len(p)), "p": p, "start": end - p, "end": end})
+
+
+def takes_class_count(name: str) -> bool:
+    """Whether the student chooses data set ``name``'s number of classes (moons and XOR always have 2)."""
+    return dataset_classes(name, 2) != dataset_classes(name, 3)
+
+
+@dataclass(frozen=True)
+class FittedRun:
+    """A data set, the model fitted to it, and how well it does on those points and on new ones."""
+
+    k: int  # number of classes
+    X: np.ndarray  # training points, shape (n, 2)
+    y: np.ndarray  # their labels in 0..k−1
+    model: LogisticRegressionModel | SoftmaxRegressionModel
+    train_accuracy: float
+    test_accuracy: float  # on a fresh sample of the same data set (another seed)
+
+
+def fit_run(
+    name: str, n_classes: int, noise: float, seed: int, lr: float, steps: int, loss: str,
+    *, n_train: int = 200, n_test: int = 1000,
+) -> FittedRun:
+    """Draw ``n_train`` points of data set ``name``, fit a classifier, and score it on ``n_test`` new points."""
+    k = dataset_classes(name, n_classes)
+    X, y = make_dataset(name, n_train, n_classes=k, noise=noise, seed=seed)
+    X_test, y_test = make_dataset(name, n_test, n_classes=k, noise=noise, seed=seed + 1000)
+    model = fit_classifier(X, y, n_classes=k, lr=lr, steps=steps, loss=loss, seed=seed)
+    return FittedRun(k, X, y, model, accuracy(model, X, y), accuracy(model, X_test, y_test))
+
+
+def _latex_number(value: float, digits: int = 2) -> str:
+    """A number for the formula: fixed decimals, or m·10^e where fixed decimals would hide it."""
+    if value != 0 and not 1e-3 <= abs(value) < 1e5:
+        mantissa, exponent = f"{value:.{digits}e}".split("e")
+        return rf"{mantissa}\times 10^{{{int(exponent)}}}"
+    return f"{value:.{digits}f}"
+
+
+def _latex_factor(value: float, digits: int = 2) -> str:
+    """A number to multiply with: negatives in brackets, so '· (−1.2)' reads right."""
+    text = _latex_number(value, digits)
+    return f"({text})" if value < 0 else text
+
+
+def _latex_coordinate(value: float) -> str:
+    """A coordinate of the picked point exactly as the page's slider shows it (no padding zeros)."""
+    text = format(float(value), ".4g")
+    return f"({text})" if value < 0 else text
+
+
+def point_latex(
+    model: LogisticRegressionModel | SoftmaxRegressionModel, point: np.ndarray, breakdown: PointBreakdown
+) -> str:
+    """The formula with the live numbers: the logits, then sigmoid or softmax, then the sum = 1
+    (the twin of ``lessons.descent.step_latex``)."""
+    x1, x2 = _latex_coordinate(point[0]), _latex_coordinate(point[1])
+    number, factor = _latex_number, _latex_factor
+    p = breakdown.probabilities
+    if isinstance(model, LogisticRegressionModel):
+        w1, w2 = model.w
+        z = breakdown.logits[1]
+        rows = [
+            rf"z &= w_1 x_1 + w_2 x_2 + b = {number(w1)}\cdot{x1} + {factor(w2)}\cdot{x2} + {factor(model.b)} = {number(z)}",
+            rf"P(1) &= \sigma(z) = \frac{{1}}{{1+e^{{-z}}}} = \frac{{1}}{{1+e^{{{number(-z)}}}}} = {p[1]:.4f}",
+            rf"P(0) &= 1-\sigma(z) = {p[0]:.4f}",
+            rf"P(0)+P(1) &= {p.sum():.4f}",
+        ]
+    else:
+        k = model.n_classes
+        m = breakdown.logits.max()
+        rows = []
+        for i in range(k):
+            w1, w2 = model.W[:, i]
+            rows.append(
+                rf"z_{i} &= {number(w1)}\cdot{x1} + {factor(w2)}\cdot{x2} + {factor(model.b[i])} = {number(breakdown.logits[i])}"
+            )
+        rows.append(
+            rf"p_k &= \frac{{e^{{z_k}}}}{{\sum_j e^{{z_j}}}} = \frac{{e^{{z_k-m}}}}{{\sum_j e^{{z_j-m}}}},\quad m = \max_j z_j = {number(m)}"
+        )
+        # Every e^(z − m) lies in (0, 1], so four decimals print all of them the same way.
+        total = breakdown.exponentials.sum()
+        terms = " + ".join(f"{v:.4f}" for v in breakdown.exponentials)
+        rows += [r"S &= \textstyle\sum_j e^{z_j-m}", rf"&= {terms}", rf"&= {total:.4f}"]
+        for i in range(k):
+            rows.append(rf"p_{i} &= e^{{z_{i}-m}} / S = {breakdown.exponentials[i]:.4f} / {total:.4f} = {p[i]:.4f}")
+        rows += [rf"\textstyle\sum_k p_k &= {' + '.join(f'{v:.4f}' for v in p)}", rf"&= {p.sum():.4f}"]
+    return r"\small\begin{aligned}" + r"\\".join(rows) + r"\end{aligned}"

@@ -628,3 +628,19 @@ def load_points(source: Any) -> np.ndarray:
     if len(xs) == 1:
         raise PointsFileError("too_few_rows", line=data_line)
     return np.column_stack([np.array(xs, dtype=np.float64), np.array(ys, dtype=np.float64)])
+
+
+def contour_view_box(
+    path: pd.DataFrame, anchors: Any, best: tuple[float, float] | None = None, *, diverged: bool = False
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The (b, w) box a loss-contour chart shows: the ``anchors`` (start, true line: (b, w) pairs),
+    the closed form ``best`` and the descent ``path`` (columns b, m).
+
+    A diverged path is left out: it would stretch the box until the valley it left is invisible.
+    """
+    points = [tuple(a) for a in anchors] + ([tuple(best)] if best is not None else [])
+    bs, ws = [b for b, _ in points], [w for _, w in points]
+    if not diverged:
+        bs += list(path["b"])
+        ws += list(path["m"])
+    return view_box(bs, ws)

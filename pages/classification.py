@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import altair as alt
@@ -9,8 +10,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app import ui
 from lessons import classification as lc
-from pages import ui
 
 PAGE = "classification"
 LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -41,20 +42,9 @@ PRESETS = [
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def trained(data: str, classes: int, noise: float, seed: int, lr: float, steps: int, loss: str) -> dict[str, Any]:
-    """The training and held-out samples and the model fitted to them; cached per setting."""
-    k = lc.dataset_classes(data, classes)
-    X, y = lc.make_dataset(data, N_TRAIN, n_classes=k, noise=noise, seed=seed)
-    X_test, y_test = lc.make_dataset(data, N_TEST, n_classes=k, noise=noise, seed=seed + 1000)
-    model = lc.fit_classifier(X, y, n_classes=k, lr=lr, steps=steps, loss=loss, seed=seed)
-    return {
-        "k": k,
-        "X": X,
-        "y": y,
-        "model": model,
-        "train_acc": lc.accuracy(model, X, y),
-        "test_acc": lc.accuracy(model, X_test, y_test),
-    }
+def trained(data: str, classes: int, noise: float, seed: int, lr: float, steps: int, loss: str) -> lc.FittedRun:
+    """The training sample, the model fitted to it and its accuracies; cached per setting."""
+    return lc.fit_run(data, classes, noise, seed, lr, steps, loss, n_train=N_TRAIN, n_test=N_TEST)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -75,7 +65,7 @@ def loss_label(loss: str) -> str:
     return ui.t(f"classification.loss_{loss}")
 
 
-def on_pick() -> None:
+def on_pick(p: ui.Page) -> None:
     """Click on the decision-region chart: move the picked point there (runs before the widgets)."""
     state = st.session_state.get(REGIONS_KEY)
     selection = (state or {}).get("selection", {})
@@ -84,7 +74,7 @@ def on_pick() -> None:
         if chosen and "x1" in chosen[0] and "x2" in chosen[0]:
             for axis, coord in (("px", chosen[0]["x1"]), ("py", chosen[0]["x2"])):
                 clamped = float(np.clip(float(coord), -lc.EXTENT, lc.EXTENT))
-                st.session_state[ui.widget_key(PAGE, axis)] = round(clamped, 1)
+                p[axis] = round(clamped, 1)
             return
 
 
@@ -95,9 +85,9 @@ def sample_frame(X: np.ndarray, y: np.ndarray, model: Any, names: list[str]) -> 
     )
 
 
-def regions_chart(run: dict[str, Any], picked: tuple[float, float] | None, *, selectable: bool, height: int) -> alt.LayerChart:
+def regions_chart(run: lc.FittedRun, picked: tuple[float, float] | None, *, selectable: bool, height: int) -> alt.LayerChart:
     """Decision regions (coloured by predicted class, faded where unsure) under the training points."""
-    k, model = run["k"], run["model"]
+    k, model = run.k, run.model
     names = class_names(k)
     grid = lc.probability_grid(model, resolution=GRID)
     grid["predicted"] = [names[i] for i in grid["cls"]]
@@ -128,7 +118,7 @@ def regions_chart(run: dict[str, Any], picked: tuple[float, float] | None, *, se
         )
     )
     points = (
-        alt.Chart(sample_frame(run["X"], run["y"], model, names))
+        alt.Chart(sample_frame(run.X, run.y, model, names))
         .mark_circle(size=45, opacity=0.95, stroke="white", strokeWidth=0.8)
         .encode(
             x=alt.X("x1:Q", scale=axis_scale),
@@ -207,93 +197,40 @@ def probability_charts(probabilities: np.ndarray, k: int) -> alt.VConcatChart:
     return alt.vconcat((stacked + one).properties(height=60), per_class.properties(height=200))
 
 
-def number(value: float, digits: int = 2) -> str:
-    """A number for the formula: fixed decimals, or m·10^e where fixed decimals would hide it."""
-    if value != 0 and not 1e-3 <= abs(value) < 1e5:
-        mantissa, exponent = f"{value:.{digits}e}".split("e")
-        return rf"{mantissa}\times 10^{{{int(exponent)}}}"
-    return f"{value:.{digits}f}"
-
-
-def factor(value: float, digits: int = 2) -> str:
-    """A number to multiply with: negatives in brackets, so '· (−1.2)' reads right."""
-    text = number(value, digits)
-    return f"({text})" if value < 0 else text
-
-
-def coordinate(value: float) -> str:
-    """A coordinate of the picked point exactly as the slider shows it (no padding zeros)."""
-    text = format(float(value), ".4g")
-    return f"({text})" if value < 0 else text
-
-
-def point_latex(model: Any, point: np.ndarray, breakdown: lc.PointBreakdown) -> str:
-    """The formula with the live numbers: the logits, then sigmoid or softmax, then the sum = 1."""
-    x1, x2 = coordinate(point[0]), coordinate(point[1])
-    p = breakdown.probabilities
-    if isinstance(model, lc.LogisticRegressionModel):
-        w1, w2 = model.w
-        z = breakdown.logits[1]
-        rows = [
-            rf"z &= w_1 x_1 + w_2 x_2 + b = {number(w1)}\cdot{x1} + {factor(w2)}\cdot{x2} + {factor(model.b)} = {number(z)}",
-            rf"P(1) &= \sigma(z) = \frac{{1}}{{1+e^{{-z}}}} = \frac{{1}}{{1+e^{{{number(-z)}}}}} = {p[1]:.4f}",
-            rf"P(0) &= 1-\sigma(z) = {p[0]:.4f}",
-            rf"P(0)+P(1) &= {p.sum():.4f}",
-        ]
-    else:
-        k = model.n_classes
-        m = breakdown.logits.max()
-        rows = []
-        for i in range(k):
-            w1, w2 = model.W[:, i]
-            rows.append(
-                rf"z_{i} &= {number(w1)}\cdot{x1} + {factor(w2)}\cdot{x2} + {factor(model.b[i])} = {number(breakdown.logits[i])}"
-            )
-        rows.append(
-            rf"p_k &= \frac{{e^{{z_k}}}}{{\sum_j e^{{z_j}}}} = \frac{{e^{{z_k-m}}}}{{\sum_j e^{{z_j-m}}}},\quad m = \max_j z_j = {number(m)}"
-        )
-        # Every e^(z − m) lies in (0, 1], so four decimals print all of them the same way.
-        total = breakdown.exponentials.sum()
-        terms = " + ".join(f"{v:.4f}" for v in breakdown.exponentials)
-        rows += [r"S &= \textstyle\sum_j e^{z_j-m}", rf"&= {terms}", rf"&= {total:.4f}"]
-        for i in range(k):
-            rows.append(rf"p_{i} &= e^{{z_{i}-m}} / S = {breakdown.exponentials[i]:.4f} / {total:.4f} = {p[i]:.4f}")
-        rows += [rf"\textstyle\sum_k p_k &= {' + '.join(f'{v:.4f}' for v in p)}", rf"&= {p.sum():.4f}"]
-    return r"\small\begin{aligned}" + r"\\".join(rows) + r"\end{aligned}"
-
-
-def run_metrics(run: dict[str, Any], where: Any) -> None:
+def run_metrics(run: lc.FittedRun) -> None:
     """Final loss, training and held-out accuracy of one fitted model."""
-    a, b, c = where.columns(3)
-    a.metric(ui.t("classification.metric_loss"), f"{run['model'].history.loss[-1]:.4f}")
-    b.metric(ui.t("classification.metric_train"), f"{run['train_acc']:.1%}")
-    c.metric(ui.t("classification.metric_test"), f"{run['test_acc']:.1%}", help=ui.t("classification.metric_test_help"))
+    a, b, c = st.columns(3)
+    a.metric(ui.t("classification.metric_loss"), f"{run.model.history.loss[-1]:.4f}")
+    b.metric(ui.t("classification.metric_train"), f"{run.train_accuracy:.1%}")
+    c.metric(ui.t("classification.metric_test"), f"{run.test_accuracy:.1%}", help=ui.t("classification.metric_test_help"))
 
 
-# ------------------------------------------------------------------------------- the page
+# ------------------------------------------------------------------------------- the sections
 
-ui.seed_from_url(PAGE, SETTINGS)
-ui.page_header(PAGE)
-ui.try_it(PAGE, PRESETS)
 
-# --- 1. sigmoid: squashing a line into [0, 1]
-st.header(ui.t("classification.sigmoid_header"))
-st.markdown(ui.t("classification.sigmoid_intro"))
-controls, picture = st.columns([1, 2])
-with controls:
-    st.slider(ui.t("classification.w"), -10.0, 10.0, step=0.1, key=ui.widget_key(PAGE, "w"))
-    st.slider(ui.t("classification.b"), -10.0, 10.0, step=0.1, key=ui.widget_key(PAGE, "b"))
-    st.latex(r"\sigma(z) = \frac{1}{1 + e^{-z}}, \quad z = w\cdot x + b")
-    w, b = ui.value(PAGE, "w"), ui.value(PAGE, "b")
-    if w != 0:
-        st.caption(ui.t("classification.sigmoid_half", x=f"{-b / w + 0.0:.2f}"))
-    else:
-        st.caption(ui.t("classification.sigmoid_flat", p=f"{float(lc.sigmoid(b)):.3f}"))
-with picture, ui.caught():
-    curve = lc.sigmoid_curve(w, b).rename(
-        columns={"z": ui.t("classification.curve_line"), "sigma": ui.t("classification.curve_sigmoid")}
-    )
+def sigmoid_section(p: ui.Page) -> None:
+    """1. The sigmoid squashes a line into [0, 1]: w and b sliders, the line and σ drawn together."""
+    st.header(ui.t("classification.sigmoid_header"))
+    st.markdown(ui.t("classification.sigmoid_intro"))
+    controls, picture = st.columns([1, 2])
+    with controls:
+        st.slider(ui.t("classification.w"), -10.0, 10.0, step=0.1, key=p.key("w"))
+        st.slider(ui.t("classification.b"), -10.0, 10.0, step=0.1, key=p.key("b"))
+        st.latex(r"\sigma(z) = \frac{1}{1 + e^{-z}}, \quad z = w\cdot x + b")
+        w, b = p["w"], p["b"]
+        if w != 0:
+            st.caption(ui.t("classification.sigmoid_half", x=f"{-b / w + 0.0:.2f}"))
+        else:
+            st.caption(ui.t("classification.sigmoid_flat", p=f"{float(lc.sigmoid(b)):.3f}"))
+    with picture, ui.caught():
+        ui.show_chart(sigmoid_chart(w, b))
+        st.caption(ui.t("classification.sigmoid_caption"))
+
+
+def sigmoid_chart(w: float, b: float) -> alt.LayerChart:
+    """The line z = w·x + b and σ(z) over the band [0, 1] they are compared in."""
     names = [ui.t("classification.curve_line"), ui.t("classification.curve_sigmoid")]
+    curve = lc.sigmoid_curve(w, b).rename(columns={"z": names[0], "sigma": names[1]})
     band = alt.Chart(pd.DataFrame({"lo": [0.0], "hi": [1.0]})).mark_rect(color="#d9480f", opacity=0.08).encode(y="lo:Q", y2="hi:Q")
     lines = (
         alt.Chart(curve)
@@ -302,142 +239,133 @@ with picture, ui.caught():
         .encode(
             x=alt.X("x:Q", title="x"),
             y=alt.Y("value:Q", title=ui.t("classification.axis_value"), scale=alt.Scale(domain=[-3, 3], nice=False)),
-            color=alt.Color(
-                "curve:N",
-                sort=names,
-                scale=alt.Scale(domain=names, range=["#868e96", "#d9480f"]),
-                title=None,
-                legend=alt.Legend(orient="top"),
-            ),
+            color=alt.Color("curve:N", sort=names, scale=alt.Scale(domain=names, range=["#868e96", "#d9480f"]),
+                            title=None, legend=alt.Legend(orient="top")),
             tooltip=[alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("curve:N"), alt.Tooltip("value:Q", format=".4f")],
         )
     )
-    ui.show_chart((band + lines).properties(height=300))
-    st.caption(ui.t("classification.sigmoid_caption"))
+    return (band + lines).properties(height=300)
 
-# --- 2. classification in 2-D
-st.header(ui.t("classification.fit_header"))
-st.markdown(ui.t("classification.fit_intro"))
-c1, c2, c3 = st.columns(3)
-c1.selectbox(
-    ui.t("classification.data"),
-    lc.DATASETS,
-    # A fixed table, not a call to ui.t: the label must not depend on when it is asked for.
-    format_func={name: ui.t(f"classification.data_{name}") for name in lc.DATASETS}.__getitem__,
-    key=ui.widget_key(PAGE, "data"),
-)
-fixed_two = ui.value(PAGE, "data") in ("moons", "xor")
-c1.slider(
-    ui.t("classification.classes"),
-    2,
-    lc.MAX_CLASSES,
-    key=ui.widget_key(PAGE, "classes"),
-    disabled=fixed_two,
-    help=ui.t("classification.classes_help"),
-)
-c2.slider(ui.t("classification.noise"), 0.0, 1.5, step=0.05, key=ui.widget_key(PAGE, "noise"))
-c2.slider(ui.t("classification.seed"), 0, 99, key=ui.widget_key(PAGE, "seed"))
-c3.select_slider(ui.t("classification.lr"), options=LEARNING_RATES, key=ui.widget_key(PAGE, "lr"))
-c3.slider(ui.t("classification.steps"), 1, 1000, key=ui.widget_key(PAGE, "steps"))
-st.radio(
-    ui.t("classification.loss"),
-    lc.LOSSES,
-    format_func={loss: loss_label(loss) for loss in lc.LOSSES}.__getitem__,
-    key=ui.widget_key(PAGE, "loss"),
-    horizontal=True,
-)
 
-data_args = (
-    ui.value(PAGE, "data"),
+def data_args(p: ui.Page) -> tuple:
+    """The cache key of a fit, without the loss: data set, classes, noise, seed, learning rate, steps."""
     # moons and XOR ignore the slider: one cache entry for them, whatever it shows
-    lc.dataset_classes(ui.value(PAGE, "data"), ui.value(PAGE, "classes")),
-    ui.value(PAGE, "noise"),
-    ui.value(PAGE, "seed"),
-    ui.value(PAGE, "lr"),
-    ui.value(PAGE, "steps"),
-)
-chosen_loss = ui.value(PAGE, "loss")
-picked = (ui.value(PAGE, "px"), ui.value(PAGE, "py"))
-run = None
-with ui.caught():
-    with st.spinner(ui.t("classification.training")):
-        run = trained(*data_args, chosen_loss)
-    k = run["k"]
-    if fixed_two:
-        st.caption(ui.t("classification.two_only"))
-    left, right = st.columns([3, 2])
-    with left:
-        st.altair_chart(
-            regions_chart(run, picked, selectable=True, height=460),
-            width="stretch",
-            key=REGIONS_KEY,
-            on_select=on_pick,
-            selection_mode=["pick_cell", "pick_point"],
-        )
-        st.caption(ui.t("classification.regions_caption"))
-    with right:
-        model_kind = "logistic" if k == 2 else "softmax"
-        st.markdown(ui.t(f"classification.model_{model_kind}", k=k))
-        run_metrics(run, st)
-        ui.show_chart(curves_chart(run["model"].history, "loss"))
-        ui.show_chart(curves_chart(run["model"].history, "accuracy"))
-    if ui.value(PAGE, "data") == "xor":
-        st.warning(ui.t("classification.xor_fails", acc=f"{run['test_acc']:.0%}"))
-    elif ui.value(PAGE, "data") == "moons":
-        st.info(ui.t("classification.moons_note"))
+    return (p["data"], lc.dataset_classes(p["data"], p["classes"]), p["noise"], p["seed"], p["lr"], p["steps"])
 
-# --- 3. pick a point
-st.header(ui.t("classification.point_header"))
-st.markdown(ui.t("classification.point_intro"))
-s1, s2 = st.columns(2)
-s1.slider("x₁", -lc.EXTENT, lc.EXTENT, step=0.1, key=ui.widget_key(PAGE, "px"))
-s2.slider("x₂", -lc.EXTENT, lc.EXTENT, step=0.1, key=ui.widget_key(PAGE, "py"))
-if run is not None:
+
+def fit_section(p: ui.Page) -> lc.FittedRun | None:
+    """2. Classification in 2-D: the data and training settings, the decision regions, the curves."""
+    st.header(ui.t("classification.fit_header"))
+    st.markdown(ui.t("classification.fit_intro"))
+    c1, c2, c3 = st.columns(3)
+    c1.selectbox(
+        ui.t("classification.data"),
+        lc.DATASETS,
+        # A fixed table, not a call to ui.t: the label must not depend on when it is asked for.
+        format_func={name: ui.t(f"classification.data_{name}") for name in lc.DATASETS}.__getitem__,
+        key=p.key("data"),
+    )
+    fixed = not lc.takes_class_count(p["data"])
+    c1.slider(ui.t("classification.classes"), 2, lc.MAX_CLASSES, key=p.key("classes"), disabled=fixed,
+              help=ui.t("classification.classes_help"))
+    c2.slider(ui.t("classification.noise"), 0.0, 1.5, step=0.05, key=p.key("noise"))
+    c2.slider(ui.t("classification.seed"), 0, 99, key=p.key("seed"))
+    c3.select_slider(ui.t("classification.lr"), options=LEARNING_RATES, key=p.key("lr"))
+    c3.slider(ui.t("classification.steps"), 1, 1000, key=p.key("steps"))
+    st.radio(ui.t("classification.loss"), lc.LOSSES, format_func={loss: loss_label(loss) for loss in lc.LOSSES}.__getitem__,
+             key=p.key("loss"), horizontal=True)
+
+    run = None
     with ui.caught():
-        point = np.array([ui.value(PAGE, "px"), ui.value(PAGE, "py")])
-        breakdown = lc.point_breakdown(run["model"], point)
+        with st.spinner(ui.t("classification.training")):
+            run = trained(*data_args(p), p["loss"])
+        if fixed:
+            st.caption(ui.t("classification.two_only"))
+        left, right = st.columns([3, 2])
+        with left:
+            st.altair_chart(
+                regions_chart(run, (p["px"], p["py"]), selectable=True, height=460),
+                width="stretch", key=REGIONS_KEY, on_select=functools.partial(on_pick, p),
+                selection_mode=["pick_cell", "pick_point"],
+            )
+            st.caption(ui.t("classification.regions_caption"))
+        with right:
+            st.markdown(ui.t(f"classification.model_{'logistic' if run.k == 2 else 'softmax'}", k=run.k))
+            run_metrics(run)
+            ui.show_chart(curves_chart(run.model.history, "loss"))
+            ui.show_chart(curves_chart(run.model.history, "accuracy"))
+        if p["data"] == "xor":
+            st.warning(ui.t("classification.xor_fails", acc=f"{run.test_accuracy:.0%}"))
+        elif p["data"] == "moons":
+            st.info(ui.t("classification.moons_note"))
+    return run
+
+
+def point_section(p: ui.Page, run: lc.FittedRun | None) -> None:
+    """3. Pick a point: its class probabilities as bars that add up to 1, and the formula with its numbers."""
+    st.header(ui.t("classification.point_header"))
+    st.markdown(ui.t("classification.point_intro"))
+    s1, s2 = st.columns(2)
+    s1.slider("x₁", -lc.EXTENT, lc.EXTENT, step=0.1, key=p.key("px"))
+    s2.slider("x₂", -lc.EXTENT, lc.EXTENT, step=0.1, key=p.key("py"))
+    if run is None:
+        return
+    with ui.caught():
+        point = np.array([p["px"], p["py"]])
+        breakdown = lc.point_breakdown(run.model, point)
         bars_col, formula_col = st.columns([2, 3])
         with bars_col:
-            ui.show_chart(probability_charts(breakdown.probabilities, run["k"]))
+            ui.show_chart(probability_charts(breakdown.probabilities, run.k))
         with formula_col:
-            st.latex(point_latex(run["model"], point, breakdown))
-            if run["k"] == 2:
+            st.latex(lc.point_latex(run.model, point, breakdown))
+            if run.k == 2:
                 st.caption(ui.t("classification.two_is_softmax"))
 
-# --- 4. MSE vs cross-entropy on the same data
-st.header(ui.t("classification.compare_header"))
-st.markdown(ui.t("classification.compare_intro"))
-if run is not None:
+
+def compare_section(p: ui.Page, run: lc.FittedRun | None) -> None:
+    """4. MSE against cross-entropy, trained side by side on the same data."""
+    st.header(ui.t("classification.compare_header"))
+    st.markdown(ui.t("classification.compare_intro"))
+    if run is None:
+        return
     with ui.caught():
-        runs = {loss: trained(*data_args, loss) for loss in lc.LOSSES}
-        columns = st.columns(len(lc.LOSSES))
-        for column, (loss, each) in zip(columns, runs.items(), strict=True):
+        runs = {loss: trained(*data_args(p), loss) for loss in lc.LOSSES}
+        for column, (loss, each) in zip(st.columns(len(lc.LOSSES)), runs.items(), strict=True):
             with column:
                 st.subheader(loss_label(loss))
                 ui.show_chart(regions_chart(each, None, selectable=False, height=300))
-                run_metrics(each, st)
-                ui.show_chart(curves_chart(each["model"].history, "loss", height=130))
-        both = pd.concat(
-            lc.history_frame(each["model"].history).assign(loss_name=loss_label(loss)) for loss, each in runs.items()
-        )
-        ui.show_chart(
-            alt.Chart(both)
-            .mark_line()
-            .encode(
-                x=alt.X("step:Q", title=ui.t("classification.axis_step")),
-                y=alt.Y("accuracy:Q", title=ui.t("classification.axis_accuracy"), scale=alt.Scale(domain=[0, 1])),
-                color=alt.Color("loss_name:N", title=ui.t("classification.loss")),
-                # Dashed MSE stays visible where the two curves lie on top of each other.
-                strokeDash=alt.StrokeDash("loss_name:N", legend=None),
-                tooltip=[
-                    alt.Tooltip("loss_name:N", title=ui.t("classification.loss")),
-                    alt.Tooltip("step:Q", title=ui.t("classification.axis_step")),
-                    alt.Tooltip("accuracy:Q", title=ui.t("classification.axis_accuracy"), format=".3f"),
-                ],
-            )
-            .properties(height=200)
-        )
+                run_metrics(each)
+                ui.show_chart(curves_chart(each.model.history, "loss", height=130))
+        ui.show_chart(accuracy_race_chart(runs))
         st.caption(ui.t("classification.compare_caption"))
 
-ui.reset_button(PAGE, SETTINGS)
-ui.sync_to_url(PAGE, SETTINGS)
+
+def accuracy_race_chart(runs: dict[str, lc.FittedRun]) -> alt.Chart:
+    """Both losses' training accuracy against the step, in one chart."""
+    both = pd.concat(lc.history_frame(each.model.history).assign(loss_name=loss_label(loss)) for loss, each in runs.items())
+    return (
+        alt.Chart(both)
+        .mark_line()
+        .encode(
+            x=alt.X("step:Q", title=ui.t("classification.axis_step")),
+            y=alt.Y("accuracy:Q", title=ui.t("classification.axis_accuracy"), scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("loss_name:N", title=ui.t("classification.loss")),
+            # Dashed MSE stays visible where the two curves lie on top of each other.
+            strokeDash=alt.StrokeDash("loss_name:N", legend=None),
+            tooltip=[
+                alt.Tooltip("loss_name:N", title=ui.t("classification.loss")),
+                alt.Tooltip("step:Q", title=ui.t("classification.axis_step")),
+                alt.Tooltip("accuracy:Q", title=ui.t("classification.axis_accuracy"), format=".3f"),
+            ],
+        )
+        .properties(height=200)
+    )
+
+
+with ui.page(PAGE, SETTINGS) as p:
+    p.try_it(PRESETS)
+    sigmoid_section(p)
+    fitted = fit_section(p)
+    point_section(p, fitted)
+    compare_section(p, fitted)
+    p.reset_button()

@@ -4,8 +4,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app import ui
 from lessons import descent as gd
-from pages import ui
 
 PAGE = "descent"
 LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
@@ -62,56 +62,54 @@ def restart() -> None:
     st.session_state[STEP_KEY] = 0
 
 
-def controls() -> None:
-    """Draw the widgets; their values land in session state under ``ui.widget_key``."""
-    key = lambda n: ui.widget_key(PAGE, n)  # noqa: E731 - a local shorthand
+def controls(p: ui.Page, words: dict[str, str]) -> None:
+    """Draw the widgets; their values land in session state under ``p.key``."""
     # Labels fixed now, in this run's language: AppTest calls format_func outside the run.
-    names = LABELS.__getitem__
+    names = words.__getitem__
     with st.container(border=True):
         c1, c2, c3, c4 = st.columns([1, 1.3, 1, 1.6])
-        c1.slider(ui.t("descent.x0"), -10.0, 10.0, step=0.1, format="%.1f", key=key("x0"))
-        c2.select_slider(ui.t("descent.lr"), options=LR_OPTIONS, format_func=lambda v: f"{v:g}", key=key("lr"))
-        c3.slider(ui.t("descent.steps"), 1, 300, key=key("steps"))
-        c4.multiselect(ui.t("descent.solvers"), gd.SOLVERS, format_func=names, key=key("solvers"))
+        c1.slider(ui.t("descent.x0"), -10.0, 10.0, step=0.1, format="%.1f", key=p.key("x0"))
+        c2.select_slider(ui.t("descent.lr"), options=LR_OPTIONS, format_func=lambda v: f"{v:g}", key=p.key("lr"))
+        c3.slider(ui.t("descent.steps"), 1, 300, key=p.key("steps"))
+        c4.multiselect(ui.t("descent.solvers"), gd.SOLVERS, format_func=names, key=p.key("solvers"))
         with st.expander(ui.t("descent.hyper")):
             st.caption(ui.t("descent.hyper_note"))
             h1, h2, h3, h4, h5 = st.columns(5)
-            h1.slider(ui.t("descent.momentum"), 0.0, 0.99, step=0.01, key=key("momentum"))
-            h2.slider(ui.t("descent.alpha"), 0.5, 0.999, step=0.001, format="%.3f", key=key("alpha"))
-            h3.slider(ui.t("descent.beta1"), 0.0, 0.999, step=0.001, format="%.3f", key=key("beta1"))
-            h4.slider(ui.t("descent.beta2"), 0.9, 0.9999, step=0.0001, format="%.4f", key=key("beta2"))
-            h5.select_slider(ui.t("descent.eps"), options=EPS_OPTIONS, format_func=lambda v: f"{v:g}", key=key("eps"))
-        chosen = ui.value(PAGE, "solvers")
-        if chosen and ui.value(PAGE, "focus") not in chosen:
-            st.session_state[key("focus")] = chosen[0]  # before its widget: the focus must be drawn
+            h1.slider(ui.t("descent.momentum"), 0.0, 0.99, step=0.01, key=p.key("momentum"))
+            h2.slider(ui.t("descent.alpha"), 0.5, 0.999, step=0.001, format="%.3f", key=p.key("alpha"))
+            h3.slider(ui.t("descent.beta1"), 0.0, 0.999, step=0.001, format="%.3f", key=p.key("beta1"))
+            h4.slider(ui.t("descent.beta2"), 0.9, 0.9999, step=0.0001, format="%.4f", key=p.key("beta2"))
+            h5.select_slider(ui.t("descent.eps"), options=EPS_OPTIONS, format_func=lambda v: f"{v:g}", key=p.key("eps"))
+        chosen = p["solvers"]
+        if chosen and p["focus"] not in chosen:
+            p["focus"] = chosen[0]  # before its widget: the focus must be drawn
         f1, f2, f3 = st.columns([2, 1, 1], vertical_alignment="bottom")
         if chosen:
-            f1.selectbox(ui.t("descent.focus"), chosen, format_func=names, key=key("focus"))
-        f2.toggle(ui.t("descent.stepwise"), key=key("stepwise"))
-        ui.reset_button(PAGE, SETTINGS, where=f3)
+            f1.selectbox(ui.t("descent.focus"), chosen, format_func=names, key=p.key("focus"))
+        f2.toggle(ui.t("descent.stepwise"), key=p.key("stepwise"))
+        p.reset_button(where=f3)
 
 
-def hyper() -> dict:
+def hyper(p: ui.Page) -> dict:
     """The hyper-parameters as ``descend`` takes them."""
-    v = lambda n: ui.value(PAGE, n)  # noqa: E731 - a local shorthand
-    return {"momentum": v("momentum"), "alpha": v("alpha"), "betas": (v("beta1"), v("beta2")), "eps": v("eps")}
+    return {"momentum": p["momentum"], "alpha": p["alpha"], "betas": (p["beta1"], p["beta2"]), "eps": p["eps"]}
 
 
-def curve_chart(path: pd.DataFrame, window: tuple[float, float], stepwise: bool) -> Chart:
+def curve_chart(path: pd.DataFrame, window: tuple[float, float], stepwise: bool, words: dict[str, str]) -> Chart:
     """The loss curve, its valley floors, and each solver's path as numbered points."""
     lo, hi = window
     x, y = alt.X("x:Q", scale=alt.Scale(domain=[lo, hi], nice=False)), alt.Y("loss:Q")
     curve = alt.Chart(gd.curve(lo, hi)).mark_line(color="#868e96").encode(
         x, y, tooltip=[alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("loss:Q", format=".3f")]
     )
-    valleys = alt.Chart(gd.local_minima(lo, hi).assign(kind=LABELS["valley"])).mark_point(
+    valleys = alt.Chart(gd.local_minima(lo, hi).assign(kind=words["valley"])).mark_point(
         shape="triangle-down", size=120, filled=True, color="#495057"
     ).encode(x, y, tooltip=[alt.Tooltip("kind:N", title=" "), alt.Tooltip("x:Q", format=".4f"),
                             alt.Tooltip("loss:Q", format=".4f")])
     layers = [curve]
     path = path[(path["x"] >= lo) & (path["x"] <= hi)]
     if not path.empty:
-        base = alt.Chart(path).encode(x, y, solver_color(path), tooltip=path_tooltip())
+        base = alt.Chart(path).encode(x, y, solver_color(path, words), tooltip=path_tooltip(words))
         numbered = pd.concat([run[gd.spaced_steps(run["x"], LABEL_GAP * (hi - lo), LABELLED_STEPS)]
                               for _, run in path.groupby("solver", sort=False)])
         layers += [
@@ -128,52 +126,53 @@ def curve_chart(path: pd.DataFrame, window: tuple[float, float], stepwise: bool)
     return Chart(layer=layers, title=ui.t("descent.chart.curve"), height=420)
 
 
-def long_frame(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def long_frame(runs: dict[str, pd.DataFrame], words: dict[str, str]) -> pd.DataFrame:
     """All runs in one table with the solver's code and display name, for altair."""
     if not runs:
         return pd.DataFrame({"solver": [], "name": [], "step": [], "x": [], "loss": [], "grad": []})
-    return pd.concat([run.assign(solver=s, name=LABELS[s]) for s, run in runs.items()], ignore_index=True)
+    return pd.concat([run.assign(solver=s, name=words[s]) for s, run in runs.items()], ignore_index=True)
 
 
-def solver_color(path: pd.DataFrame) -> alt.Color:
+def solver_color(path: pd.DataFrame, words: dict[str, str]) -> alt.Color:
     """One fixed colour per solver, whichever are shown, named in the current language."""
     shown = [s for s in gd.SOLVERS if s in set(path["solver"])]
     return alt.Color("name:N", title=None, legend=alt.Legend(orient="top", columns=2),
-                     scale=alt.Scale(domain=[LABELS[s] for s in shown], range=[COLORS[s] for s in shown]))
+                     scale=alt.Scale(domain=[words[s] for s in shown], range=[COLORS[s] for s in shown]))
 
 
-def path_tooltip() -> list[alt.Tooltip]:
+def path_tooltip(words: dict[str, str]) -> list[alt.Tooltip]:
     """What hovering a path point tells: which solver, which step, and the numbers there."""
     return [
-        alt.Tooltip("name:N", title=LABELS["solver"]),
-        alt.Tooltip("step:Q", title=LABELS["step"]),
+        alt.Tooltip("name:N", title=words["solver"]),
+        alt.Tooltip("step:Q", title=words["step"]),
         alt.Tooltip("x:Q", format=".5f"),
         alt.Tooltip("loss:Q", format=".5f"),
         alt.Tooltip("grad:Q", title="f′(x)", format=".5f"),
     ]
 
 
-def step_chart(path: pd.DataFrame, field: str, title: str, floors: pd.DataFrame | None = None) -> Chart:
+def step_chart(path: pd.DataFrame, field: str, title: str, words: dict[str, str],
+               floors: pd.DataFrame | None = None) -> Chart:
     """One quantity (loss or x) against the step number, a line per solver; valley floors dashed."""
     lines = alt.Chart(path).mark_line(point=alt.OverlayMarkDef(size=28)).encode(
-        alt.X("step:Q", title=LABELS["step"], axis=alt.Axis(tickMinStep=1, format="d")),
+        alt.X("step:Q", title=words["step"], axis=alt.Axis(tickMinStep=1, format="d")),
         alt.Y(f"{field}:Q", title=field),
-        solver_color(path),
-        tooltip=path_tooltip(),
+        solver_color(path, words),
+        tooltip=path_tooltip(words),
     )
     layers = [lines]
     if floors is not None and not floors.empty:
-        layers.insert(0, alt.Chart(floors.assign(kind=LABELS["valley"])).mark_rule(
+        layers.insert(0, alt.Chart(floors.assign(kind=words["valley"])).mark_rule(
             strokeDash=[4, 4], color="#868e96").encode(
             alt.Y("x:Q"), tooltip=[alt.Tooltip("kind:N", title=" "), alt.Tooltip("x:Q", format=".4f")]))
     return Chart(layer=layers, title=title, height=330)
 
 
-def say(solver: str, verdict: gd.Verdict, lr: float) -> None:
+def say(solver: str, verdict: gd.Verdict, lr: float, words: dict[str, str]) -> None:
     """One solver's verdict in plain words: an error for divergence, else a note."""
     text = ui.t(
         f"descent.v.{verdict.code}",
-        solver=LABELS[solver],
+        solver=words[solver],
         **{k: v for k, v in {
             "minimum": verdict.minimum, "loss": verdict.minimum_loss, "lowest": verdict.lowest,
             "lowest_loss": verdict.lowest_loss, "amplitude": verdict.amplitude, "x": verdict.x,
@@ -195,7 +194,7 @@ def first_steps_table(run: pd.DataFrame, solver: str) -> None:
     if run.empty:  # the very first step blew up: the verdict above says so
         return
     shown = run.head(TABLE_ROWS)[columns]
-    st.markdown(f"**{ui.t('descent.table', count=len(shown))}**")
+    st.markdown(ui.t("descent.table", count=len(shown)))
     st.dataframe(
         shown.rename(columns={c: ui.t(f"descent.col.{c}") for c in columns}).round(6),
         hide_index=True, width="stretch",
@@ -203,27 +202,27 @@ def first_steps_table(run: pd.DataFrame, solver: str) -> None:
     st.caption(ui.t("descent.table_note"))
 
 
-def step_by_step(upd: pd.DataFrame, solver: str, x0: float, lr: float, k: int, last: int) -> None:
+def step_by_step(p: ui.Page, upd: pd.DataFrame, solver: str, k: int, last: int, words: dict[str, str]) -> None:
     """Step-by-step mode: the buttons, and the arithmetic of the step just taken."""
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.button(ui.t("descent.next"), on_click=advance, disabled=k >= last, key=f"{PAGE}.__next", type="primary")
-        st.button(ui.t("descent.restart"), on_click=restart, key=f"{PAGE}.__restart")
-        st.markdown(f"**{ui.t('descent.step_at', k=k, n=last)}**")
+        st.button(ui.t("descent.next"), on_click=advance, disabled=k >= last, key=p.key("__next"), type="primary")
+        st.button(ui.t("descent.restart"), on_click=restart, key=p.key("__restart"))
+        st.markdown(ui.t("descent.step_at", k=k, n=last))
     if k == 0:
-        st.markdown(ui.t("descent.step_start", x=x0, solver=LABELS[solver]))
+        st.markdown(ui.t("descent.step_start", x=p["x0"], solver=words[solver]))
     elif k <= len(upd):
-        st.latex(gd.aligned(gd.step_latex(upd, k, solver, lr, **hyper())))
+        st.latex(gd.aligned(gd.step_latex(upd, k, solver, p["lr"], **hyper(p))))
     if upd.attrs["diverged"] and k >= max(len(upd), 1):
-        st.error(ui.t("descent.step_blew", solver=LABELS[solver], step=upd.attrs["diverged_step"]))
+        st.error(ui.t("descent.step_blew", solver=words[solver], step=upd.attrs["diverged_step"]))
     elif k >= last:
         st.caption(ui.t("descent.step_done", n=last))
 
 
-def autograd_check(points: list[float]) -> None:
+def autograd_check(p: ui.Page, points: list[float]) -> None:
     """Hand derivative vs. torch.autograd, computed only when asked (it loads torch)."""
     with st.expander(ui.t("descent.autograd")):
         st.markdown(ui.t("descent.autograd_intro"))
-        if st.button(ui.t("descent.autograd_button"), key=f"{PAGE}.__autograd"):
+        if st.button(ui.t("descent.autograd_button"), key=p.key("__autograd")):
             with st.spinner(ui.t("descent.autograd_loading")):
                 table = gd.compare_with_autograd(points)
             names = {c: ui.t(f"descent.col.{c}") for c in ("hand", "autograd", "difference")}
@@ -241,27 +240,23 @@ def autograd_check(points: list[float]) -> None:
                 st.error(ui.t("descent.autograd_bad", gap=gap))
 
 
-ui.seed_from_url(PAGE, SETTINGS)
-LABELS = labels()
-ui.page_header(PAGE)
-st.markdown(ui.t("descent.course"))
-st.latex(gd.LOSS_LATEX)
-ui.try_it(PAGE, [
+PRESETS = [
     ui.Preset("descent.try_diverge", {"x0": 3.0, "lr": 0.5, "steps": 20, "solvers": ["sgd"], "focus": "sgd"}),
     ui.Preset("descent.try_basin", {"x0": -6.0, "lr": 0.01, "steps": 60, "solvers": ["sgd"], "focus": "sgd"}),
     ui.Preset("descent.try_adam", {"x0": 1.0, "lr": 0.1, "steps": 60, "solvers": ["sgd", "adam"], "focus": "adam"}),
-])
-controls()
+]
 
-with ui.caught():
-    x0, lr, steps = ui.value(PAGE, "x0"), ui.value(PAGE, "lr"), ui.value(PAGE, "steps")
-    solvers = [s for s in gd.SOLVERS if s in ui.value(PAGE, "solvers")]
-    runs = {s: gd.descend(x0, lr, steps, s, **hyper()) for s in solvers}
-    stepwise = bool(ui.value(PAGE, "stepwise")) and bool(solvers)
+
+def lesson(p: ui.Page, words: dict[str, str]) -> None:
+    """The runs of the chosen solvers: the curve, loss and x per step, verdicts, the update rule and table."""
+    x0, lr, steps = p["x0"], p["lr"], p["steps"]
+    solvers = [s for s in gd.SOLVERS if s in p["solvers"]]
+    runs = {s: gd.descend(x0, lr, steps, s, **hyper(p)) for s in solvers}
+    stepwise = bool(p["stepwise"]) and bool(solvers)
     last = max((len(r) - 1 for r in runs.values()), default=0)
     k = min(st.session_state.get(STEP_KEY, 0), last)
     st.session_state[STEP_KEY] = k
-    path = long_frame(runs)
+    path = long_frame(runs, words)
     full_window = gd.view_window(path["x"])
     if stepwise:
         path = path[path["step"] <= k]
@@ -270,36 +265,44 @@ with ui.caught():
 
     if not solvers:
         st.warning(ui.t("descent.no_solver"))
-    focus = ui.value(PAGE, "focus")
-    upd = gd.updates(x0, lr, steps, focus, **hyper()) if solvers else None
+    focus = p["focus"]
+    upd = gd.updates(x0, lr, steps, focus, **hyper(p)) if solvers else None
     if stepwise:
         chart_col, step_col = st.columns(2)
         with chart_col:
-            ui.show_chart(curve_chart(path, window, stepwise=True))
+            ui.show_chart(curve_chart(path, window, True, words))
         with step_col:
-            step_by_step(upd, focus, x0, lr, k, last)
+            step_by_step(p, upd, focus, k, last, words)
     else:
-        ui.show_chart(curve_chart(path, window, stepwise=False))
+        ui.show_chart(curve_chart(path, window, False, words))
     if hidden:
         st.caption(ui.t("descent.hidden", count=hidden, cap=f"{gd.VIEW_CAP:g}"))
+    if not solvers:
+        return
 
-    if solvers:
-        left, right = st.columns(2)
-        with left:
-            ui.show_chart(step_chart(path, "loss", ui.t("descent.chart.loss")))
-        with right:
-            ui.show_chart(step_chart(path, "x", ui.t("descent.chart.x"), gd.local_minima(*full_window)))
+    left, right = st.columns(2)
+    with left:
+        ui.show_chart(step_chart(path, "loss", ui.t("descent.chart.loss"), words))
+    with right:
+        ui.show_chart(step_chart(path, "x", ui.t("descent.chart.x"), words, gd.local_minima(*full_window)))
 
-        st.subheader(ui.t("descent.verdict"))
-        for s, run in runs.items():
-            say(s, gd.classify(run, *gd.X_RANGE), lr)
+    st.subheader(ui.t("descent.verdict"))
+    for s, run in runs.items():
+        say(s, gd.classify(run, *gd.X_RANGE), lr, words)
 
-        st.markdown(f"**{ui.t('descent.rule', solver=LABELS[focus])}**")
-        st.latex(gd.RULES[focus])
-        if not stepwise:
-            st.caption(ui.t("descent.step_hint"))
-        first_steps_table(upd, focus)
+    st.markdown(ui.t("descent.rule", solver=words[focus]))
+    st.latex(gd.RULES[focus])
+    if not stepwise:
+        st.caption(ui.t("descent.step_hint"))
+    first_steps_table(upd, focus)
+    autograd_check(p, [x0, float(runs[focus]["x"].iloc[-1])])
 
-        autograd_check([x0, float(runs[focus]["x"].iloc[-1])])
 
-ui.sync_to_url(PAGE, SETTINGS)
+with ui.page(PAGE, SETTINGS) as p:
+    words = labels()
+    st.markdown(ui.t("descent.course"))
+    st.latex(gd.LOSS_LATEX)
+    p.try_it(PRESETS)
+    controls(p, words)
+    with ui.caught():
+        lesson(p, words)

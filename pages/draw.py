@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from app import ui
 from lessons import canvas, mlp, mnist
-from pages import ui
 
 PAGE = "draw"
 CANVAS_PX = 280  # 10 canvas pixels per MNIST pixel
@@ -133,11 +133,8 @@ def show_steps(steps: canvas.Steps) -> None:
         column.caption(ui.t(key, height=height, width=width))
 
 
-ui.seed_from_url(PAGE, SETTINGS)
-ui.page_header(PAGE)
-ui.try_it(PAGE, PRESETS)
-
-with ui.caught():
+def lesson(p: ui.Page) -> None:
+    """The canvas, what the network sees of the drawing, what it reads, and how the drawing was prepared."""
     trained = the_model()
     if trained.source == mnist.FALLBACK_SOURCE:
         st.warning(ui.t("draw.fallback"))
@@ -146,18 +143,18 @@ with ui.caught():
     with draw_col:
         st.subheader(ui.t("draw.canvas_title"))
         pen = SETTINGS["stroke"]
-        st.slider(ui.t("draw.stroke"), min_value=pen.lo, max_value=pen.hi, step=1, key=ui.widget_key(PAGE, "stroke"))
+        st.slider(ui.t("draw.stroke"), min_value=pen.lo, max_value=pen.hi, step=1, key=p.key("stroke"))
         drawing = st_canvas(
-            stroke_width=ui.value(PAGE, "stroke"),
+            stroke_width=p["stroke"],
             stroke_color="#000000",
             background_color="#ffffff",
             height=CANVAS_PX,
             width=CANVAS_PX,
             drawing_mode="freedraw",
             return_image_data=True,
-            key=f"{PAGE}.canvas{st.session_state.get(GENERATION, 0)}",
+            key=p.key(f"canvas{st.session_state.get(GENERATION, 0)}"),
         )
-        st.button(ui.t("draw.clear"), key=f"{PAGE}.__clear", icon="🧽", on_click=clear_canvas)
+        st.button(ui.t("draw.clear"), key=p.key("__clear"), icon="🧽", on_click=clear_canvas)
 
     steps = None if drawing.image_data is None else canvas.preprocessing_steps(drawing.image_data)
     with see_col:
@@ -182,4 +179,8 @@ with ui.caught():
             show_steps(steps)
     st.markdown(ui.t("draw.limits"))
 
-ui.sync_to_url(PAGE, SETTINGS)
+
+with ui.page(PAGE, SETTINGS) as p:
+    p.try_it(PRESETS)
+    with ui.caught():
+        lesson(p)

@@ -9,9 +9,9 @@ import altair as alt
 import numpy as np
 import streamlit as st
 
+from app import ui
 from lessons import mlp
 from lessons import network as nw
-from pages import ui
 
 PAGE = "mnist_train"
 COURSE, BEST = mlp.COURSE_RECIPE, mlp.BEST_PRESET
@@ -48,9 +48,9 @@ def settings_from_config(config: mlp.TrainConfig) -> dict:
     }
 
 
-def config_from_settings() -> mlp.TrainConfig:
+def config_from_settings(p: ui.Page) -> mlp.TrainConfig:
     """The ``TrainConfig`` the widgets describe now."""
-    v = {name: ui.value(PAGE, name) for name in SETTINGS}
+    v = {name: p[name] for name in SETTINGS}
     return mlp.TrainConfig(
         hidden=tuple(int(v[f"h{i + 1}"]) for i in range(v["layers"])),
         activation=v["activation"],
@@ -128,68 +128,55 @@ def confusion_chart(matrix: np.ndarray) -> alt.LayerChart:
     return (cells + text).properties(height=420)
 
 
-ui.seed_from_url(PAGE, SETTINGS)
-ui.page_header(PAGE)
-ui.try_it(
-    PAGE,
-    [
-        ui.Preset("mnist.train.try_sigmoid", {**COURSE_VALUES, "activation": "sigmoid"}),
-        ui.Preset("mnist.train.try_adam", {**COURSE_VALUES, "optimizer": "adam", "loss": "cross_entropy", "lr": 0.001}),
-        ui.Preset("mnist.train.try_big_lr", {**COURSE_VALUES, "lr": 3.0}),
-        ui.Preset("mnist.train.try_h3", {**COURSE_VALUES, "final": "relu"}),
-    ],
-)
-data = ui.mnist_data()
-ui.data_banner(data)
+PRESETS = [
+    ui.Preset("mnist.train.try_sigmoid", {**COURSE_VALUES, "activation": "sigmoid"}),
+    ui.Preset("mnist.train.try_adam", {**COURSE_VALUES, "optimizer": "adam", "loss": "cross_entropy", "lr": 0.001}),
+    ui.Preset("mnist.train.try_big_lr", {**COURSE_VALUES, "lr": 3.0}),
+    ui.Preset("mnist.train.try_h3", {**COURSE_VALUES, "final": "relu"}),
+]
 
-# ------------------------------------------------------------------ settings
-st.subheader(ui.t("mnist.train.settings"))
-b1, b2, b3 = st.columns(3)
-b1.button(ui.t("mnist.train.course"), key=f"{PAGE}.__course", icon="📘", on_click=ui.apply_values, args=(PAGE, COURSE_VALUES))
-b2.button(ui.t("mnist.train.best"), key=f"{PAGE}.__best", icon="🏆", on_click=ui.apply_values, args=(PAGE, settings_from_config(BEST)))
-ui.reset_button(PAGE, SETTINGS, where=b3)
 
-net_col, loss_col, opt_col = st.columns(3)
-with net_col:
-    st.markdown(ui.t("mnist.train.network"))
-    st.slider(ui.t("mnist.train.layers"), 1, MAX_LAYERS, key=ui.widget_key(PAGE, "layers"))
-    n_layers = ui.value(PAGE, "layers")
-    for i in range(MAX_LAYERS):
-        st.select_slider(
-            ui.t("mnist.train.hidden", i=i + 1), SIZES, key=ui.widget_key(PAGE, f"h{i + 1}"), disabled=i >= n_layers
+def controls(p: ui.Page) -> None:
+    """The course's and the best settings, a reset, and every choice of network, objective and solver."""
+    st.subheader(ui.t("mnist.train.settings"))
+    b1, b2, b3 = st.columns(3)
+    b1.button(ui.t("mnist.train.course"), key=p.key("__course"), icon="📘", on_click=p.apply, args=(COURSE_VALUES,))
+    b2.button(ui.t("mnist.train.best"), key=p.key("__best"), icon="🏆", on_click=p.apply,
+              args=(settings_from_config(BEST),))
+    p.reset_button(where=b3)
+
+    net_col, loss_col, opt_col = st.columns(3)
+    with net_col:
+        st.markdown(ui.t("mnist.train.network"))
+        st.slider(ui.t("mnist.train.layers"), 1, MAX_LAYERS, key=p.key("layers"))
+        n_layers = p["layers"]
+        for i in range(MAX_LAYERS):
+            st.select_slider(
+                ui.t("mnist.train.hidden", i=i + 1), SIZES, key=p.key(f"h{i + 1}"), disabled=i >= n_layers
+            )
+        st.selectbox(ui.t("mnist.train.activation"), mlp.ACTIVATIONS, key=p.key("activation"))
+        final_names = {f: ui.t("mnist.train.final_none") if f == NONE else f for f in FINALS}
+        st.selectbox(ui.t("mnist.train.final"), FINALS, format_func=final_names.get, key=p.key("final"))
+    with loss_col:
+        st.markdown(ui.t("mnist.train.objective"))
+        loss_names = {name: ui.t(f"mnist.train.loss_{name}") for name in mlp.LOSSES}
+        st.radio(ui.t("mnist.train.loss"), mlp.LOSSES, format_func=loss_names.get, key=p.key("loss"))
+        st.select_slider(ui.t("mnist.train.batch"), BATCHES, key=p.key("batch"))
+        st.slider(ui.t("mnist.train.epochs"), 1, MAX_EPOCHS, key=p.key("epochs"))
+        st.number_input(ui.t("mnist.train.seed"), min_value=0, max_value=9_999, key=p.key("seed"))
+    with opt_col:
+        optimizer_names = {name: ui.t(f"mnist.train.opt_{name}") for name in mlp.OPTIMIZERS}
+        st.selectbox(ui.t("mnist.train.optimizer"), mlp.OPTIMIZERS, format_func=optimizer_names.get, key=p.key("optimizer"))
+        st.select_slider(ui.t("mnist.train.lr"), LRS, format_func=lambda lr: f"{lr:g}", key=p.key("lr"))
+        st.slider(
+            ui.t("mnist.train.momentum"), 0.0, 0.99, step=0.01, key=p.key("momentum"),
+            disabled=p["optimizer"] != "sgd", help=ui.t("mnist.train.momentum_help"),
         )
-    st.selectbox(ui.t("mnist.train.activation"), mlp.ACTIVATIONS, key=ui.widget_key(PAGE, "activation"))
-    final_names = {f: ui.t("mnist.train.final_none") if f == NONE else f for f in FINALS}
-    st.selectbox(ui.t("mnist.train.final"), FINALS, format_func=final_names.get, key=ui.widget_key(PAGE, "final"))
-with loss_col:
-    st.markdown(ui.t("mnist.train.objective"))
-    loss_names = {name: ui.t(f"mnist.train.loss_{name}") for name in mlp.LOSSES}
-    st.radio(ui.t("mnist.train.loss"), mlp.LOSSES, format_func=loss_names.get, key=ui.widget_key(PAGE, "loss"))
-    st.select_slider(ui.t("mnist.train.batch"), BATCHES, key=ui.widget_key(PAGE, "batch"))
-    st.slider(ui.t("mnist.train.epochs"), 1, MAX_EPOCHS, key=ui.widget_key(PAGE, "epochs"))
-    st.number_input(ui.t("mnist.train.seed"), min_value=0, max_value=9_999, key=ui.widget_key(PAGE, "seed"))
-with opt_col:
-    st.markdown(ui.t("mnist.train.optimiser"))
-    optimizer_names = {name: ui.t(f"mnist.train.opt_{name}") for name in mlp.OPTIMIZERS}
-    st.selectbox(ui.t("mnist.train.optimizer"), mlp.OPTIMIZERS, format_func=optimizer_names.get, key=ui.widget_key(PAGE, "optimizer"))
-    st.select_slider(ui.t("mnist.train.lr"), LRS, format_func=lambda lr: f"{lr:g}", key=ui.widget_key(PAGE, "lr"))
-    st.slider(
-        ui.t("mnist.train.momentum"), 0.0, 0.99, step=0.01, key=ui.widget_key(PAGE, "momentum"),
-        disabled=ui.value(PAGE, "optimizer") != "sgd", help=ui.t("mnist.train.momentum_help"),
-    )
-    schedule_names = {s: ui.t(f"mnist.train.schedule_{s}") for s in SCHEDULES}
-    st.selectbox(ui.t("mnist.train.schedule"), SCHEDULES, format_func=schedule_names.get, key=ui.widget_key(PAGE, "schedule"))
-
-config = config_from_settings()
-st.caption(describe(config))
-if st.button(ui.t("mnist.train.train"), type="primary", key=f"{PAGE}.__train", icon="▶️"):
-    with ui.caught():
-        st.session_state[ui.SESSION_MODEL] = ui.train_live(config)
-
-# ------------------------------------------------------------------ results
+        schedule_names = {s: ui.t(f"mnist.train.schedule_{s}") for s in SCHEDULES}
+        st.selectbox(ui.t("mnist.train.schedule"), SCHEDULES, format_func=schedule_names.get, key=p.key("schedule"))
 
 
-def show_results(trained: mlp.TrainedModel) -> None:
+def show_results(p: ui.Page, data, trained: mlp.TrainedModel) -> None:
     """Accuracy, loss curve, confusion matrix, mistakes, first-layer weights and downloads of ``trained``."""
     probs = test_probabilities(f"{trained.config!r}|{trained.source}|{data.source}", trained.model, data.test_images)
     predicted = probs.argmax(axis=1)
@@ -233,7 +220,7 @@ def show_results(trained: mlp.TrainedModel) -> None:
         data=lambda: mlp.model_to_bytes(trained.model),
         file_name="mnist_mlp.pt",
         mime="application/octet-stream",
-        key=f"{PAGE}.__download_model",
+        key=p.key("__download_model"),
         on_click="ignore",
         icon="💾",
     )
@@ -242,23 +229,36 @@ def show_results(trained: mlp.TrainedModel) -> None:
         data=trained.history.to_csv(index=False),
         file_name="mnist_loss_history.csv",
         mime="text/csv",
-        key=f"{PAGE}.__download_history",
+        key=p.key("__download_history"),
         on_click="ignore",
         icon="📈",
     )
     st.caption(ui.t("mnist.train.download_note"))
 
 
-trained = st.session_state.get(ui.SESSION_MODEL)
-if trained is None:
-    st.info(ui.t("mnist.train.press_train"))
-else:
-    st.subheader(ui.t("mnist.train.results"))
-    if trained.config != config:
-        st.info(ui.t("mnist.train.stale", trained=describe(trained.config)))
-    if trained.source != data.source:
-        st.warning(ui.t("mnist.train.other_data"))
-    with ui.caught():
-        show_results(trained)
+def results_section(p: ui.Page, data, config: mlp.TrainConfig) -> None:
+    """The results of this student's last training, marked when the settings or the data changed since."""
+    trained = st.session_state.get(ui.SESSION_MODEL)
+    if trained is None:
+        st.info(ui.t("mnist.train.press_train"))
+    else:
+        st.subheader(ui.t("mnist.train.results"))
+        if trained.config != config:
+            st.info(ui.t("mnist.train.stale", trained=describe(trained.config)))
+        if trained.source != data.source:
+            st.warning(ui.t("mnist.train.other_data"))
+        with ui.caught():
+            show_results(p, data, trained)
 
-ui.sync_to_url(PAGE, SETTINGS)
+
+with ui.page(PAGE, SETTINGS) as p:
+    p.try_it(PRESETS)
+    data = ui.mnist_data()
+    ui.data_banner(data)
+    controls(p)
+    config = config_from_settings(p)
+    st.caption(describe(config))
+    if st.button(ui.t("mnist.train.train"), type="primary", key=p.key("__train"), icon="▶️"):
+        with ui.caught():
+            st.session_state[ui.SESSION_MODEL] = ui.train_live(config)
+    results_section(p, data, config)

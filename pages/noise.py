@@ -4,8 +4,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app import ui
 from lessons import regression
-from pages import ui
 
 PAGE = "noise"
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.02, 0.025, 0.03, 0.05]
@@ -20,10 +20,6 @@ SETTINGS = {
     "iters": ui.Setting(1000, 1, 3000),
 }
 X_RANGE = (0.0, 10.0)
-
-
-def key(name: str) -> str:
-    return ui.widget_key(PAGE, name)
 
 
 def scatter_chart(points, lines: pd.DataFrame) -> alt.Chart:
@@ -62,40 +58,42 @@ def noise_chart(noise) -> alt.Chart:
     ).properties(height=260)
 
 
-ui.seed_from_url(PAGE, SETTINGS)
-ui.page_header(PAGE)
-ui.try_it(PAGE, [
+PRESETS = [
     ui.Preset("regression.noise.try_clean", {"noise_std": 0.0, "noise_mean": 0.0}),
     ui.Preset("regression.noise.try_few", {"noise_std": 4.0, "n": 8}),
     ui.Preset("regression.noise.try_mean", {"noise_mean": 3.0, "noise_std": 1.0}),
     ui.Preset("regression.noise.try_lr", {"lr": 0.03, "iters": 300}),
     ui.Preset("regression.noise.try_slow", {"lr": 0.001, "iters": 1000}),
-])
-st.markdown(ui.t("regression.noise.intro"))
+]
 
-data_col, fit_col = st.columns([3, 2])
-with data_col:
-    st.subheader(ui.t("regression.noise.data_header"))
-    c1, c2 = st.columns(2)
-    c1.slider(ui.t("regression.noise.w"), -5.0, 5.0, step=0.1, key=key("w"))
-    c2.slider(ui.t("regression.noise.b"), -10.0, 10.0, step=0.1, key=key("b"))
-    c1.slider(ui.t("regression.noise.noise_mean"), -3.0, 3.0, step=0.01, key=key("noise_mean"))
-    c2.slider(ui.t("regression.noise.noise_std"), 0.0, 5.0, step=0.1, key=key("noise_std"))
-    c1.slider(ui.t("regression.noise.n"), 2, 1000, step=1, key=key("n"))
-    c2.number_input(ui.t("regression.noise.seed"), 0, 999, step=1, key=key("seed"))
-with fit_col:
-    st.subheader(ui.t("regression.noise.fit_header"))
-    st.select_slider(ui.t("regression.lr"), options=LEARNING_RATES, format_func=lambda v: f"{v:g}", key=key("lr"))
-    st.slider(ui.t("regression.iters"), 1, 3000, step=1, key=key("iters"))
-    st.caption(ui.t("regression.noise.start_note"))
-    ui.reset_button(PAGE, SETTINGS)
 
-with ui.caught():
-    w, b = ui.value(PAGE, "w"), ui.value(PAGE, "b")
-    lr, iters = ui.value(PAGE, "lr"), ui.value(PAGE, "iters")
+def controls(p: ui.Page) -> None:
+    """The true line and its noise on the left, the descent's settings on the right."""
+    data_col, fit_col = st.columns([3, 2])
+    with data_col:
+        st.subheader(ui.t("regression.noise.data_header"))
+        c1, c2 = st.columns(2)
+        c1.slider(ui.t("regression.noise.w"), -5.0, 5.0, step=0.1, key=p.key("w"))
+        c2.slider(ui.t("regression.noise.b"), -10.0, 10.0, step=0.1, key=p.key("b"))
+        c1.slider(ui.t("regression.noise.noise_mean"), -3.0, 3.0, step=0.01, key=p.key("noise_mean"))
+        c2.slider(ui.t("regression.noise.noise_std"), 0.0, 5.0, step=0.1, key=p.key("noise_std"))
+        c1.slider(ui.t("regression.noise.n"), 2, 1000, step=1, key=p.key("n"))
+        c2.number_input(ui.t("regression.noise.seed"), 0, 999, step=1, key=p.key("seed"))
+    with fit_col:
+        st.subheader(ui.t("regression.noise.fit_header"))
+        st.select_slider(ui.t("regression.lr"), options=LEARNING_RATES, format_func=lambda v: f"{v:g}", key=p.key("lr"))
+        st.slider(ui.t("regression.iters"), 1, 3000, step=1, key=p.key("iters"))
+        st.caption(ui.t("regression.noise.start_note"))
+        p.reset_button()
+
+
+def lesson(p: ui.Page) -> None:
+    """Fit the noisy points back: the lines, the loss surface, the loss, the noise, and the table."""
+    w, b = p["w"], p["b"]
+    lr, iters = p["lr"], p["iters"]
     points = regression.make_noisy_line(
-        w, b, n=ui.value(PAGE, "n"), noise_mean=ui.value(PAGE, "noise_mean"),
-        noise_std=ui.value(PAGE, "noise_std"), x_range=X_RANGE, seed=ui.value(PAGE, "seed"))
+        w, b, n=p["n"], noise_mean=p["noise_mean"],
+        noise_std=p["noise_std"], x_range=X_RANGE, seed=p["seed"])
     run = regression.gradient_descent_history(points, 0.0, 0.0, lr, iters)
     best = regression.least_squares(points) if regression.x_has_spread(points) else None
     path = regression.path_frame(run)
@@ -110,7 +108,7 @@ with ui.caught():
 
     left, right = st.columns(2)
     with left:
-        st.markdown("**" + ui.t("regression.noise.scatter_title") + "**")
+        st.markdown(ui.t("regression.noise.scatter_title"))
         lines = [regression.line_frame(b, w, *X_RANGE, ui.t("regression.line_true"))]
         if grew is None:
             lines.append(regression.line_frame(gd_b, gd_w, *X_RANGE, ui.t("regression.line_gd")))
@@ -118,31 +116,26 @@ with ui.caught():
             lines.append(regression.line_frame(best[0], best[1], *X_RANGE, ui.t("regression.line_ls")))
         ui.show_chart(scatter_chart(points, pd.concat(lines, ignore_index=True)))
     with right:
-        st.markdown("**" + ui.t("regression.contour_title") + "**")
-        anchors_b = [0.0, b] + ([best[0]] if best else [])
-        anchors_w = [0.0, w] + ([best[1]] if best else [])
-        if grew is None:
-            anchors_b += list(path["b"])
-            anchors_w += list(path["m"])
-        box = regression.view_box(anchors_b, anchors_w)
+        st.markdown(ui.t("regression.contour_title"))
+        box = regression.contour_view_box(path, [(0.0, 0.0), (b, w)], best, diverged=grew is not None)
         ui.show_chart(ui.loss_contour_chart(points, path, best, box))
         st.caption(ui.t("regression.contour_caption"))
 
     left, right = st.columns(2)
     with left:
-        st.markdown("**" + ui.t("regression.loss_title") + "**")
+        st.markdown(ui.t("regression.loss_title"))
         if path["error"].gt(0).any():
             ui.show_chart(loss_chart(path))
         else:
             st.info(ui.t("regression.loss_zero"))
     with right:
-        st.markdown("**" + ui.t("regression.noise.hist_title") + "**")
+        st.markdown(ui.t("regression.noise.hist_title"))
         noise = regression.noise_of(points, w, b)
         ui.show_chart(noise_chart(noise))
         st.caption(ui.t("regression.noise.hist_caption", mean=f"{noise.mean():.3f}", std=f"{noise.std():.3f}",
-                        set_mean=f"{ui.value(PAGE, 'noise_mean'):g}", set_std=f"{ui.value(PAGE, 'noise_std'):g}"))
+                        set_mean=f"{p['noise_mean']:g}", set_std=f"{p['noise_std']:g}"))
 
-    st.markdown("**" + ui.t("regression.noise.compare_title") + "**")
+    st.markdown(ui.t("regression.noise.compare_title"))
     rows = [(ui.t("regression.line_true"), w, b)]
     if grew is None:
         rows.append((ui.t("regression.line_gd"), gd_w, gd_b))
@@ -164,7 +157,13 @@ with ui.caught():
         st.caption(ui.t("regression.noise.gap", dw=f"{abs(gd_w - best[1]):.2e}", db=f"{abs(gd_b - best[0]):.2e}",
                         iters=iters))
 
-    st.markdown("**" + ui.t("regression.noise.why_sum_title") + "**")
+    st.markdown(ui.t("regression.noise.why_sum_title"))
     st.markdown(ui.t("regression.noise.why_sum", n=len(points)))
 
-ui.sync_to_url(PAGE, SETTINGS)
+
+with ui.page(PAGE, SETTINGS) as p:
+    p.try_it(PRESETS)
+    st.markdown(ui.t("regression.noise.intro"))
+    controls(p)
+    with ui.caught():
+        lesson(p)

@@ -7,8 +7,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app import ui
 from lessons import regression
-from pages import ui
 
 PAGE = "regression"
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example.csv"
@@ -28,10 +28,6 @@ UPLOADED = "regression.uploaded"  # the last file that read well: {"name", "id",
 UPLOAD_SEEN = "regression.upload_seen"  # file id of the last upload handled, so each is read once
 UPLOAD_ERROR = "regression.upload_error"  # the last upload's problem: {"name", "code", "fields"}
 RUN = "regression.run"  # the last descent and what it was computed from
-
-
-def key(name: str) -> str:
-    return ui.widget_key(PAGE, name)
 
 
 @st.cache_data(show_spinner=False)
@@ -54,9 +50,9 @@ def handle_upload(uploaded) -> None:
         st.session_state[UPLOAD_ERROR] = None
 
 
-def follow_iterations() -> None:
+def follow_iterations(p: ui.Page) -> None:
     """When the number of iterations changes, the replay jumps to the new end."""
-    st.session_state[key("at")] = st.session_state[key("iters")]
+    p["at"] = p["iters"]
 
 
 def descend(points, data_id: str, b0: float, m0: float, lr: float, iters: int, normalise: bool):
@@ -107,57 +103,61 @@ def error_chart(path: pd.DataFrame, at: int) -> alt.Chart:
     return (curve + rule).properties(height=300)
 
 
-ui.seed_from_url(PAGE, SETTINGS)
-ui.page_header(PAGE)
-ui.try_it(PAGE, [
+PRESETS = [
     ui.Preset("regression.try_big_lr", {**COURSE, "lr": 0.001}),
     ui.Preset("regression.try_normalise", {**COURSE, "normalise": True, "lr": 0.1, "iters": 100, "at": 100}),
     ui.Preset("regression.try_long", {**COURSE, "iters": 10000, "at": 10000}),
     ui.Preset("regression.try_far", {**COURSE, "b0": 60.0, "m0": -5.0}),
-])
-st.markdown(ui.t("regression.intro"))
+]
 
-# ------------------------------------------------------------------------------- the data
-st.subheader(ui.t("regression.data_header"))
-source_labels = {v: ui.t(f"regression.data_{v}") for v in ("example", "upload")}
-st.radio(ui.t("regression.data_source"), options=list(source_labels), horizontal=True, key=key("data"),
-         format_func=source_labels.__getitem__)
-points, data_id = None, "example"
-with ui.caught():
-    if ui.value(PAGE, "data") == "upload":
-        handle_upload(st.file_uploader(ui.t("regression.upload_label"), key="regression.__file",
-                                       help=ui.t("regression.upload_help")))
-        problem = st.session_state.get(UPLOAD_ERROR)
-        kept = st.session_state.get(UPLOADED)
-        if problem:
-            st.error(ui.t("regression.err_title", name=problem["name"]) + " "
-                     + ui.t(f"regression.err.{problem['code']}", **problem["fields"]))
-        if kept:
-            points, data_id = kept["points"], kept["id"]
-            st.success(ui.t("regression.using_upload", name=kept["name"], n=f"{len(points):,}"))
-        else:
-            st.info(ui.t("regression.upload_waiting"))
-if points is None:
-    points = example_points()
-    st.caption(ui.t("regression.using_example", n=len(points)))
-    st.download_button(ui.t("regression.download_example"), EXAMPLE.read_bytes(), file_name="example.csv",
-                       mime="text/csv", key="regression.__download")
 
-# ----------------------------------------------------------------------------- the controls
-st.subheader(ui.t("regression.controls_header"))
-c1, c2, c3 = st.columns(3)
-c1.select_slider(ui.t("regression.lr"), options=LEARNING_RATES, format_func=lambda v: f"{v:g}", key=key("lr"))
-c1.slider(ui.t("regression.iters"), 1, 10000, step=1, key=key("iters"), on_change=follow_iterations)
-c2.slider(ui.t("regression.b0"), -100.0, 100.0, step=0.5, key=key("b0"))
-c2.slider(ui.t("regression.m0"), -10.0, 10.0, step=0.1, key=key("m0"))
-c3.toggle(ui.t("regression.normalise"), key=key("normalise"), help=ui.t("regression.normalise_help"))
-c3.button(ui.t("regression.course_button"), key="regression.__course", on_click=ui.apply_values, args=(PAGE, COURSE))
-ui.reset_button(PAGE, SETTINGS, where=c3)
+def the_data(p: ui.Page):
+    """The example data or the student's upload: (points, an id that changes when the data does)."""
+    st.subheader(ui.t("regression.data_header"))
+    source_labels = {v: ui.t(f"regression.data_{v}") for v in ("example", "upload")}
+    st.radio(ui.t("regression.data_source"), options=list(source_labels), horizontal=True, key=p.key("data"),
+             format_func=source_labels.__getitem__)
+    points, data_id = None, "example"
+    with ui.caught():
+        if p["data"] == "upload":
+            handle_upload(st.file_uploader(ui.t("regression.upload_label"), key=p.key("__file"),
+                                           help=ui.t("regression.upload_help")))
+            problem = st.session_state.get(UPLOAD_ERROR)
+            kept = st.session_state.get(UPLOADED)
+            if problem:
+                st.error(ui.t("regression.err_title", name=problem["name"]) + " "
+                         + ui.t(f"regression.err.{problem['code']}", **problem["fields"]))
+            if kept:
+                points, data_id = kept["points"], kept["id"]
+                st.success(ui.t("regression.using_upload", name=kept["name"], n=f"{len(points):,}"))
+            else:
+                st.info(ui.t("regression.upload_waiting"))
+    if points is None:
+        points = example_points()
+        st.caption(ui.t("regression.using_example", n=len(points)))
+        st.download_button(ui.t("regression.download_example"), EXAMPLE.read_bytes(), file_name="example.csv",
+                           mime="text/csv", key=p.key("__download"))
+    return points, data_id
 
-with ui.caught():
-    lr, iters = ui.value(PAGE, "lr"), ui.value(PAGE, "iters")
-    b0, m0 = ui.value(PAGE, "b0"), ui.value(PAGE, "m0")
-    normalise = ui.value(PAGE, "normalise")
+
+def controls(p: ui.Page) -> None:
+    """The learning rate, iterations and starting line, the course's settings and a reset."""
+    st.subheader(ui.t("regression.controls_header"))
+    c1, c2, c3 = st.columns(3)
+    c1.select_slider(ui.t("regression.lr"), options=LEARNING_RATES, format_func=lambda v: f"{v:g}", key=p.key("lr"))
+    c1.slider(ui.t("regression.iters"), 1, 10000, step=1, key=p.key("iters"), on_change=follow_iterations, args=(p,))
+    c2.slider(ui.t("regression.b0"), -100.0, 100.0, step=0.5, key=p.key("b0"))
+    c2.slider(ui.t("regression.m0"), -10.0, 10.0, step=0.1, key=p.key("m0"))
+    c3.toggle(ui.t("regression.normalise"), key=p.key("normalise"), help=ui.t("regression.normalise_help"))
+    c3.button(ui.t("regression.course_button"), key=p.key("__course"), on_click=p.apply, args=(COURSE,))
+    p.reset_button(where=c3)
+
+
+def lesson(p: ui.Page, points, data_id: str) -> None:
+    """The descent on ``points``: the course's printout, divergence help, the replay, the contour, the closed form."""
+    lr, iters = p["lr"], p["iters"]
+    b0, m0 = p["b0"], p["m0"]
+    normalise = p["normalise"]
     has_spread = regression.x_has_spread(points)
     if normalise and not has_spread:
         st.warning(ui.t("regression.no_spread_normalise"))
@@ -182,17 +182,16 @@ with ui.caught():
         st.error(ui.t("regression.diverged", lr=f"{lr:g}", step=grew, lr_max=f"{lr_max:.3g}"))
         if has_spread and run.scaling is None:
             st.info(ui.t("regression.fix_hint"))
-            st.button(ui.t("regression.fix_button"), key="regression.__fix", on_click=ui.apply_values,
-                      args=(PAGE, {"normalise": True, "lr": 0.1}))
+            st.button(ui.t("regression.fix_button"), key=p.key("__fix"), on_click=p.apply,
+                      args=({"normalise": True, "lr": 0.1},))
     elif run.scaling is None:
         st.caption(ui.t("regression.lr_max_note", lr_max=f"{lr_max:.3g}"))
 
     # --------------------------------------------------------------------------- the replay
     st.subheader(ui.t("regression.replay_header"))
-    if st.session_state[key("at")] > iters:
-        st.session_state[key("at")] = iters
-    st.slider(ui.t("regression.replay"), 0, iters, step=1, key=key("at"))
-    at = ui.value(PAGE, "at")
+    p["at"] = min(p["at"], iters)
+    st.slider(ui.t("regression.replay"), 0, iters, step=1, key=p.key("at"))
+    at = p["at"]
     path = regression.path_frame(run)
     now_b, now_m, now_err = float(run.b[at]), float(run.m[at]), float(run.error[at])
     shown_points = regression.sample_points(points)
@@ -200,8 +199,7 @@ with ui.caught():
 
     left, right = st.columns(2)
     with left:
-        st.markdown("**" + ui.t("regression.replay_title", k=at, b=f"{now_b:.6g}", m=f"{now_m:.6g}",
-                                err=f"{now_err:.6g}") + "**")
+        st.markdown(ui.t("regression.replay_title", k=at, b=f"{now_b:.6g}", m=f"{now_m:.6g}", err=f"{now_err:.6g}"))
         lines = []
         if all(map(math.isfinite, (now_b, now_m))):
             lines.append(regression.line_frame(now_b, now_m, x_lo, x_hi, ui.t("regression.line_now")))
@@ -213,19 +211,14 @@ with ui.caught():
         if len(shown_points) < len(points):
             st.caption(ui.t("regression.sampled", shown=f"{len(shown_points):,}", total=f"{len(points):,}"))
     with right:
-        st.markdown("**" + ui.t("regression.error_title") + "**")
+        st.markdown(ui.t("regression.error_title"))
         if path["error"].gt(0).any():
             ui.show_chart(error_chart(path, at))
         else:
             st.info(ui.t("regression.loss_zero"))
 
-    st.markdown("**" + ui.t("regression.contour_title") + "**")
-    anchors_b = [b0] + ([best[0]] if best else [])
-    anchors_m = [m0] + ([best[1]] if best else [])
-    if grew is None:
-        anchors_b += list(path["b"])
-        anchors_m += list(path["m"])
-    box = regression.view_box(anchors_b, anchors_m)
+    st.markdown(ui.t("regression.contour_title"))
+    box = regression.contour_view_box(path, [(b0, m0)], best, diverged=grew is not None)
     ui.show_chart(ui.loss_contour_chart(points, path, best, box, slope="m", loss="error", now=(now_b, now_m), height=380))
     st.caption(ui.t("regression.contour_caption"))
     if grew is not None:
@@ -239,4 +232,11 @@ with ui.caught():
         if run.scaling is None and grew is None:
             st.markdown(ui.t("regression.why_b_slow"))
 
-ui.sync_to_url(PAGE, SETTINGS)
+
+with ui.page(PAGE, SETTINGS) as p:
+    p.try_it(PRESETS)
+    st.markdown(ui.t("regression.intro"))
+    points, data_id = the_data(p)
+    controls(p)
+    with ui.caught():
+        lesson(p, points, data_id)

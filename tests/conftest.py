@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
+
+from app import streamlit_compat
 
 # Each test session trains into its own on-disk model store (lessons.modelstore), so no test
 # finds a model that an earlier run, or the developer's server, left in data/models/.
@@ -20,19 +21,7 @@ settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-_pages_manager_init = PagesManager.__init__
-
-
-def _as_after_the_first_request(self, *args, **kwargs):
-    """AppTest starts every run the way a fresh server starts its very first request: in the
-    legacy pages-directory mode that a folder named pages/ triggers. A real server leaves that
-    mode for good on its first request (``ui._ensure_app_navigation``); the browser tests cover
-    that first request. Here every run starts as all later requests do."""
-    _pages_manager_init(self, *args, **kwargs)
-    PagesManager.uses_pages_directory = False
-
-
-PagesManager.__init__ = _as_after_the_first_request
+streamlit_compat.start_every_run_in_app_navigation()  # the fresh-server first request: tests/e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

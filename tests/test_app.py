@@ -1,11 +1,11 @@
 """Every page renders in both languages; the language switch and the URL carry over."""
 
 import pytest
+from conftest import APP, open_page
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP, open_page
-from pages import ui
-from pages.strings import STRINGS
+from app import ui
+from app.i18n import STRINGS
 
 PAGE_PATHS = [spec.path for spec in ui.PAGES]
 

@@ -18,10 +18,10 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from conftest import mnist_dir, open_page
+from app import ui
+from app.i18n import STRINGS
 from lessons import canvas
 from lessons.canvas import preprocess_canvas
-from pages import ui
-from pages.strings import STRINGS
 
 WHITE, BLACK = (255, 255, 255, 255), (0, 0, 0, 255)
 TRANSPARENT = (0, 0, 0, 0)

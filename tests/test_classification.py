@@ -9,15 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import open_page
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.linear_model import LogisticRegression
 
-from conftest import open_page
+from app import ui
+from app.i18n import STRINGS
 from lessons import classification as lc
-from pages import ui
-from pages.strings import STRINGS
 
 PAGE = "pages/classification.py"
 finite_floats = st.floats(allow_nan=False, allow_infinity=False, width=64)

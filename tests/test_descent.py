@@ -10,13 +10,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import torch
+from conftest import open_page
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import open_page
+from app import ui
+from app.i18n import STRINGS
 from lessons import descent as gd
-from pages import ui
-from pages.strings import STRINGS
 
 PAGE = "pages/descent.py"
 
@@ -381,7 +381,7 @@ def test_step_by_step_mode_advances_one_step_per_press(lang):
         assert_healthy(at, lang)
         assert at.session_state["descent.__k"] == k
         assert gd.aligned(gd.step_latex(table, k, "sgd", 0.05)) in latex(at), f"step {k}'s arithmetic is shown"
-        assert STRINGS["descent.step_at"][lang].format(k=k, n=40) in [m.value.strip("*") for m in at.markdown]
+        assert STRINGS["descent.step_at"][lang].format(k=k, n=40) in [m.value for m in at.markdown]
         ring = json.loads(charts(at)[0].proto.spec)["layer"][-1]
         assert ring["mark"]["type"] == "point" and ring["mark"]["filled"] is False
     at.button(key="descent.__restart").click().run()

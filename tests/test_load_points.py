@@ -5,14 +5,19 @@ import string
 
 import numpy as np
 import pytest
+from conftest import shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from conftest import shared_file
+from app.i18n import STRINGS
 from lessons import regression
-from lessons.regression import ERROR_MESSAGES, PointsFileError, load_points, points_to_csv
-from pages.strings import STRINGS
+from lessons.regression import (
+    ERROR_MESSAGES,
+    PointsFileError,
+    load_points,
+    points_to_csv,
+)
 
 
 def fields(text: str) -> set[str]:

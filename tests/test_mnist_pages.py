@@ -5,12 +5,12 @@ with the Train buttons pressed (on the small fallback data, so training takes a 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mnist_dir, open_page
 from streamlit import dataframe_util
 
-from conftest import mnist_dir, open_page
+from app import ui
+from app.i18n import STRINGS
 from lessons import mlp, mnist
-from pages import ui
-from pages.strings import STRINGS
 
 MNIST_PAGES = ["pages/quickstart.py", "pages/mnist_data.py", "pages/mnist_network.py", "pages/mnist_train.py"]
 TIMEOUT = 180
@@ -18,10 +18,6 @@ TIMEOUT = 180
 
 def en(key: str, **fields) -> str:
     return STRINGS[key]["en"].format(**fields)
-
-
-def key(page: str, name: str) -> str:
-    return ui.widget_key(page, name)
 
 
 def no_exception(at):
@@ -137,7 +133,7 @@ def test_quickstart_trains_the_course_recipe_and_predicts_six_images(no_mnist):
     # "six others" moves to other images and keeps the results
     at.button(key="quickstart.__other").click().run()
     no_exception(at)
-    first = at.number_input(key=key("quickstart", "first")).value
+    first = at.number_input(key=ui.widget_key("quickstart", "first")).value
     assert 0 <= first <= len(data.test_images) - 6
     assert at.query_params.get("first") == (str(first) if first else None)
 
@@ -148,7 +144,7 @@ def test_quickstart_clamps_a_first_image_past_the_small_test_set(no_mnist):
     at.button(key="quickstart.__train").click().run()
     no_exception(at)
     n_test = len(mnist.load_mnist().test_images)
-    assert at.number_input(key=key("quickstart", "first")).value == n_test - 6
+    assert at.number_input(key=ui.widget_key("quickstart", "first")).value == n_test - 6
 
 
 # ------------------------------------------------------------------ 5a data
@@ -172,7 +168,7 @@ def test_data_page_shows_the_real_counts(real_mnist):
 def test_data_page_at_its_extremes(no_mnist, split, per_digit):
     at = open_page("pages/mnist_data.py", lang="zh", query={"split": split, "per_digit": str(per_digit)}, timeout=TIMEOUT)
     no_exception(at)
-    assert at.slider(key=key("mnist_data", "per_digit")).value == per_digit
+    assert at.slider(key=ui.widget_key("mnist_data", "per_digit")).value == per_digit
     assert STRINGS["mnist.data.samples"]["zh"].format(k=per_digit) in [s.value for s in at.subheader]
     assert len(at.get("image")) == 2  # the sample grid, and the mean images
     means = [STRINGS["mnist.data.mean_all"]["zh"], *(STRINGS["mnist.label"]["zh"].format(digit=d) for d in range(10))]
@@ -193,7 +189,7 @@ def test_data_page_at_its_extremes(no_mnist, split, per_digit):
 def test_network_page_at_its_extremes(no_mnist, query):
     at = open_page("pages/mnist_network.py", lang="en", query=query, timeout=TIMEOUT)
     no_exception(at)
-    depth = at.slider(key=key("mnist_network", "depth")).value
+    depth = at.slider(key=ui.widget_key("mnist_network", "depth")).value
     assert 1 <= depth <= 30
     frames = chart_frames(at)
     assert len(frames) >= 3 and all(all_finite(f) for f in frames)
@@ -230,12 +226,12 @@ def press_train(at):
 def test_training_page_trains_a_tiny_net_and_shows_all_results(no_mnist):
     at = open_page("pages/mnist_train.py", lang="en", timeout=TIMEOUT)
     assert en("mnist.train.press_train") in [i.value for i in at.info]
-    at.slider(key=key("mnist_train", "layers")).set_value(1)
-    at.select_slider(key=key("mnist_train", "h1")).set_value(16)
-    at.slider(key=key("mnist_train", "epochs")).set_value(1)
-    at.selectbox(key=key("mnist_train", "optimizer")).set_value("adam")
-    at.radio(key=key("mnist_train", "loss")).set_value("cross_entropy")
-    at.select_slider(key=key("mnist_train", "lr")).set_value(0.003)
+    at.slider(key=ui.widget_key("mnist_train", "layers")).set_value(1)
+    at.select_slider(key=ui.widget_key("mnist_train", "h1")).set_value(16)
+    at.slider(key=ui.widget_key("mnist_train", "epochs")).set_value(1)
+    at.selectbox(key=ui.widget_key("mnist_train", "optimizer")).set_value("adam")
+    at.radio(key=ui.widget_key("mnist_train", "loss")).set_value("cross_entropy")
+    at.select_slider(key=ui.widget_key("mnist_train", "lr")).set_value(0.003)
     at.run()
     trained = press_train(at)
     assert trained.config == mlp.TrainConfig(hidden=(16,), epochs=1, optimizer="adam", loss="cross_entropy", lr=0.003)
@@ -259,7 +255,7 @@ def test_training_page_trains_a_tiny_net_and_shows_all_results(no_mnist):
     assert len(downloads) == 2
     assert at.query_params.get("layers") == "1" and at.query_params.get("optimizer") == "adam"
     # changing a setting afterwards keeps the results, marked as belonging to the old settings
-    at.slider(key=key("mnist_train", "epochs")).set_value(2).run()
+    at.slider(key=ui.widget_key("mnist_train", "epochs")).set_value(2).run()
     no_exception(at)
     assert any(i.value.startswith(en("mnist.train.stale", trained="")[:20]) for i in at.info)
 
@@ -278,13 +274,13 @@ def test_training_settings_come_from_the_url_and_hostile_values_are_tamed(no_mni
     query = {"activation": "sigmoid", "lr": "0.1", "layers": "9", "epochs": "999", "optimizer": "evil", "batch": "7", "final": "relu"}
     at = open_page("pages/mnist_train.py", lang="en", query=query, timeout=TIMEOUT)
     no_exception(at)
-    assert at.selectbox(key=key("mnist_train", "activation")).value == "sigmoid"
-    assert at.select_slider(key=key("mnist_train", "lr")).value == 0.1
-    assert at.slider(key=key("mnist_train", "layers")).value == 3
-    assert at.slider(key=key("mnist_train", "epochs")).value == 20
-    assert at.selectbox(key=key("mnist_train", "optimizer")).value == "sgd"
-    assert at.select_slider(key=key("mnist_train", "batch")).value == 512
-    assert at.selectbox(key=key("mnist_train", "final")).value == "relu"
+    assert at.selectbox(key=ui.widget_key("mnist_train", "activation")).value == "sigmoid"
+    assert at.select_slider(key=ui.widget_key("mnist_train", "lr")).value == 0.1
+    assert at.slider(key=ui.widget_key("mnist_train", "layers")).value == 3
+    assert at.slider(key=ui.widget_key("mnist_train", "epochs")).value == 20
+    assert at.selectbox(key=ui.widget_key("mnist_train", "optimizer")).value == "sgd"
+    assert at.select_slider(key=ui.widget_key("mnist_train", "batch")).value == 512
+    assert at.selectbox(key=ui.widget_key("mnist_train", "final")).value == "relu"
 
 
 def test_the_largest_network_with_every_non_default_option_trains(no_mnist):
@@ -303,7 +299,7 @@ def test_the_largest_network_with_every_non_default_option_trains(no_mnist):
 def test_a_blown_up_loss_is_explained_never_drawn(no_mnist):
     at = open_page("pages/mnist_train.py", lang="en", timeout=TIMEOUT)
     at.button(key="mnist_train.__preset2").click().run()  # "learning rate 3"
-    assert at.select_slider(key=key("mnist_train", "lr")).value == 3.0
+    assert at.select_slider(key=ui.widget_key("mnist_train", "lr")).value == 3.0
     trained = press_train(at)
     assert not np.isfinite(trained.history["loss"]).all(), "lr 3 for 3 epochs is meant to blow up"
     assert en("mnist.diverged") in [e.value for e in at.error]

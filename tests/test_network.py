@@ -241,5 +241,5 @@ def test_pictures():
 
 def test_the_network_page_needs_no_torch():
     """lessons.network and the MNIST pages' shared UI import without loading torch (the 5b page stays light)."""
-    code = "import sys, lessons.network, pages.ui\nassert 'torch' not in sys.modules, 'torch was imported'\n"
+    code = "import sys, lessons.network, app.ui\nassert 'torch' not in sys.modules, 'torch was imported'\n"
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, check=True)

@@ -10,20 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, open_page, shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LinearRegression
 
+from app import ui
+from app.i18n import STRINGS
 from benchmarks.course_code import (
     course_compute_error_for_line_given_points,
     course_gradient_descent_runner,
     course_run,
     course_step_gradient,
 )
-from conftest import ROOT, open_page, shared_file
 from lessons import regression
-from pages import ui
-from pages.strings import STRINGS
 
 COURSE_PRINTOUT = (
     "Starting gradient descent at b = 0, m = 0, error = 5565.107834483211\n"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = [p for d in ("lessons", "pages", "benchmarks") for p in (ROOT / d).rglob("*.py")] + [ROOT / "streamlit_app.py"]
+CODE = [p for d in ("app", "lessons", "pages", "benchmarks") for p in (ROOT / d).rglob("*.py")] + [ROOT / "streamlit_app.py"]
 
 
 def calls(path: Path):

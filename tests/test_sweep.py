@@ -2,10 +2,10 @@
 pushed one at a time to its minimum and its maximum, never raises."""
 
 import pytest
+from conftest import open_page
 from streamlit.testing.v1.element_tree import TESTING_KEY
 
-from conftest import open_page
-from pages import ui
+from app import ui
 
 
 def set_to_option(widget, index: int) -> None:

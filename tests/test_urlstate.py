@@ -5,7 +5,7 @@ import math
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.ui import Setting
+from app.state import Setting
 
 
 @pytest.mark.parametrize(
@@ -43,18 +43,20 @@ def test_hostile_values_fall_back_or_clamp(setting, raw, expected):
 def _script():
     import streamlit as st
 
-    from pages import ui
+    from app import ui
 
     settings = {
         "lr": ui.Setting(0.1, 1e-4, 1.0),
         "steps": ui.Setting(20, 1, 200),
         "solver": ui.Setting("sgd", options=("sgd", "adam")),
     }
-    ui.seed_from_url("demo", settings)
-    st.slider("lr", 1e-4, 1.0, key=ui.widget_key("demo", "lr"))
-    st.slider("steps", 1, 200, key=ui.widget_key("demo", "steps"))
-    st.selectbox("solver", ("sgd", "adam"), key=ui.widget_key("demo", "solver"))
-    ui.sync_to_url("demo", settings)
+    with ui.page("demo", settings, header=False) as p:
+        st.slider("lr", 1e-4, 1.0, key=p.key("lr"))
+        st.slider("steps", 1, 200, key=p.key("steps"))
+        st.selectbox("solver", ("sgd", "adam"), key=p.key("solver"))
+        st.write(f"steps={p['steps']}")
+        if p["steps"] == 13:
+            raise RuntimeError("a page that fails half-way")
 
 
 def test_settings_are_restored_from_the_url():
@@ -78,3 +80,17 @@ def test_moving_a_widget_writes_the_url_and_a_new_session_reads_it_back():
     student.query_params.update(shared)
     student.run()
     assert student.slider[1].value == 42 and student.selectbox[0].value == "adam"
+
+
+def test_the_url_is_synced_even_when_the_page_fails_half_way():
+    at = AppTest.from_function(_script).run()
+    at.slider[1].set_value(13).run()
+    assert at.exception, "the page's own error is not swallowed by ui.page"
+    assert at.query_params.get("steps") == "13"
+
+
+def test_a_page_reads_its_settings_through_the_protocol():
+    at = AppTest.from_function(_script)
+    at.query_params.update({"steps": "5000"})
+    at.run()
+    assert "steps=200" in [m.value for m in at.markdown], "a URL value past the range is clamped before the page reads it"

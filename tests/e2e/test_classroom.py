@@ -7,9 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from pages import ui
-from pages.strings import STRINGS
-
+from app import ui
+from app.i18n import STRINGS
 from benchmarks.bench_load import SLIDER
 
 from .conftest import VIEWPORT, open_app_page, wait_for_app

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from pages.strings import STRINGS
+from app.i18n import STRINGS
 
 from .conftest import PAGE_TIMEOUT_MS, open_app_page
 

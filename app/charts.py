@@ -1,0 +1,59 @@
+"""Charts more than one page draws."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app.i18n import t
+
+
+def show_chart(chart: Any) -> None:
+    """Draw an altair chart at the container's width."""
+    st.altair_chart(chart, width="stretch")
+
+
+def loss_contour_chart(
+    points: Any, path: Any, best: tuple[float, float] | None, box: Any, *, slope: str = "w",
+    loss: str = "loss", now: tuple[float, float] | None = None, height: int = 360,
+) -> Any:
+    """The regression loss over (b, slope) as banded colours, the descent path on it, the
+    closed-form minimum as a diamond and, if given, the replayed step ``now`` as a dot.
+
+    ``path`` has columns iteration, b, m, error (``lessons.regression.path_frame``); ``slope``
+    and ``loss`` name the axes as the page's lesson does (w and loss, or the course's m and error).
+    """
+    import altair as alt
+    import pandas as pd
+
+    from lessons import regression
+
+    surface = regression.loss_surface_frame(points, box, steps=48)
+    heat = alt.Chart(surface).mark_rect().encode(
+        x=alt.X("b0:Q", title="b", scale=alt.Scale(domain=list(box[0]), nice=False)), x2="b1:Q",
+        y=alt.Y("w0:Q", title=slope, scale=alt.Scale(domain=list(box[1]), nice=False)), y2="w1:Q",
+        color=alt.Color("log10_excess:Q", title=f"log₁₀({loss} − min)",
+                        scale=alt.Scale(type="quantize", scheme=alt.SchemeParams("viridis", count=10), nice=True),
+                        legend=alt.Legend(orient="right")),
+        tooltip=[alt.Tooltip("b:Q", format=".5g"), alt.Tooltip("w:Q", title=slope, format=".5g"),
+                 alt.Tooltip("loss:Q", title=loss, format=".5g")],
+    )
+    track = alt.Chart(path).mark_line(color="white", strokeWidth=2, clip=True).encode(
+        x="b:Q", y="m:Q", order="iteration:Q")
+    steps = alt.Chart(path).mark_circle(color="white", size=16, clip=True).encode(
+        x="b:Q", y="m:Q",
+        tooltip=["iteration:Q", alt.Tooltip("b:Q", format=".6g"), alt.Tooltip("m:Q", title=slope, format=".6g"),
+                 alt.Tooltip("error:Q", title=loss, format=".6g")],
+    )
+    layers = [heat, track, steps]
+    if now is not None:
+        layers.append(alt.Chart(pd.DataFrame({"b": [now[0]], "m": [now[1]]})).mark_point(
+            shape="circle", size=160, color="#d9480f", filled=True, stroke="white", clip=True).encode(x="b:Q", y="m:Q"))
+    if best is not None:
+        star = pd.DataFrame({"b": [best[0]], "m": [best[1]], "what": [t("regression.line_ls")]})
+        layers.append(alt.Chart(star).mark_point(shape="diamond", size=220, filled=True, color="#f03e3e",
+                                                 stroke="white", strokeWidth=1.5).encode(
+            x="b:Q", y="m:Q",
+            tooltip=["what:N", alt.Tooltip("b:Q", format=".6g"), alt.Tooltip("m:Q", title=slope, format=".6g")]))
+    return alt.layer(*layers).properties(height=height)

@@ -1,0 +1,101 @@
+"""Language: the string table in ``app/locales/*.toml``, the current language, ``t()`` and the switch.
+
+Each locale file holds one table per key with its ``zh`` and ``en`` text (``[descent.title]``).
+Every ``*.toml`` in the folder is merged, so a topic can add its own file; a key defined twice
+is an error, not a silent override.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+LANGUAGES = {"zh": "繁體中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh"
+LANG_KEY = "lang"
+LOCALES = Path(__file__).resolve().parent / "locales"
+
+
+class LocaleError(ValueError):
+    """A locale file that breaks the table's rules (a key twice, or a table that is not zh/en text)."""
+
+
+def _entries(table: dict[str, Any], prefix: str, origin: str):
+    """The (key, {language: text}) pairs of one parsed locale file."""
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if not isinstance(value, dict):
+            raise LocaleError(f"{origin}: {key} is not a table of languages")
+        if set(value) & set(LANGUAGES):
+            # A key is a leaf: only language texts, so no key is both a text and a group of keys.
+            if not set(value) <= set(LANGUAGES) or not all(isinstance(v, str) for v in value.values()):
+                raise LocaleError(f"{origin}: [{key}] may hold only {sorted(LANGUAGES)} texts")
+            yield key, value
+        else:
+            yield from _entries(value, f"{key}.", origin)
+
+
+def _read(folder: Path):
+    """(key, {language: text}, file name) for every key of every ``*.toml`` in ``folder``."""
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as file:
+            table = tomllib.load(file)
+        for key, entry in _entries(table, "", path.name):
+            yield key, entry, path.name
+
+
+def load_strings(folder: Path = LOCALES) -> dict[str, dict[str, str]]:
+    """Every key of every ``*.toml`` in ``folder``, as ``{key: {"zh": ..., "en": ...}}``."""
+    strings: dict[str, dict[str, str]] = {}
+    origins: dict[str, str] = {}
+    for key, entry, origin in _read(folder):
+        if key in strings:
+            raise LocaleError(f"{key} is defined in both {origins[key]} and {origin}")
+        strings[key], origins[key] = entry, origin
+    return strings
+
+
+def key_files(folder: Path = LOCALES) -> dict[str, str]:
+    """Which file of ``folder`` defines each key (for the string table's tests)."""
+    return {key: origin for key, _, origin in _read(folder)}
+
+
+STRINGS = load_strings()
+
+
+def lang() -> str:
+    """The current language code: the session's choice, else the URL's, else the default."""
+    chosen = st.session_state.get(LANG_KEY)
+    if chosen in LANGUAGES:
+        return chosen
+    from_url = st.query_params.get(LANG_KEY)
+    return from_url if from_url in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, **fields: Any) -> str:
+    """The string ``key`` in the current language, formatted with ``fields``.
+
+    A key missing from the table shows as ``⟨key⟩`` rather than crashing the page;
+    ``tests/test_strings.py`` makes sure no page ever ships one.
+    """
+    entry = STRINGS.get(key)
+    if entry is None:
+        return f"⟨{key}⟩"
+    text = entry.get(lang()) or entry[DEFAULT_LANGUAGE]
+    return text.format(**fields) if fields else text
+
+
+def language_switch() -> None:
+    """The sidebar's language selector. Its value is kept in the session and the URL."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = lang()
+    st.sidebar.radio(
+        t("app.language"),
+        options=list(LANGUAGES),
+        format_func=LANGUAGES.__getitem__,
+        key=LANG_KEY,
+        horizontal=True,
+    )

@@ -1,0 +1,163 @@
+"""Shareable page settings and the page protocol: ``with ui.page(PAGE, SETTINGS) as p:``.
+
+A page's settings live in session state under ``<page>.<name>`` (also their widgets' keys),
+are seeded from the URL the first time a page runs in a session, and are written back to the
+URL (only those that differ from their defaults, plus the language) when the page finishes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from app.i18n import LANG_KEY, lang, t
+from app.streamlit_compat import leave_legacy_pages_mode
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A shareable page setting: its default, and the range or options a URL value must obey."""
+
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+    options: Sequence[Any] | None = None
+
+    def decode(self, raw: str) -> Any:
+        """Parse a URL value; anything unparsable or out of range falls back or is clamped."""
+        kind = type(self.default)
+        try:
+            if kind is bool:
+                value: Any = raw in ("1", "true", "True")
+            elif kind in (list, tuple):
+                items = [item for item in raw.split(",") if item]
+                if self.options is not None:
+                    items = [item for item in items if item in self.options]
+                value = kind(items)
+            elif kind is int:
+                value = int(float(raw))
+            elif kind is float:
+                value = float(raw)
+                if not math.isfinite(value):
+                    return self.default
+            else:
+                value = raw
+        except (TypeError, ValueError):
+            return self.default
+        if self.options is not None and kind not in (list, tuple) and value not in self.options:
+            return self.default
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if self.lo is not None:
+                value = max(value, kind(self.lo))
+            if self.hi is not None:
+                value = min(value, kind(self.hi))
+        return value
+
+    @staticmethod
+    def encode(value: Any) -> str:
+        """The URL form of a value: short, and read back to the same value by ``decode``."""
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, (list, tuple)):
+            return ",".join(str(item) for item in value)
+        if isinstance(value, float):
+            return f"{value:.10g}"
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A "try it" prompt: what to try (strings key) and the settings that set it up."""
+
+    text_key: str
+    values: Mapping[str, Any]
+
+
+def widget_key(page: str, name: str) -> str:
+    """The session-state key of a page's setting or widget (``p.key(name)`` inside a page)."""
+    return f"{page}.{name}"
+
+
+class Page:
+    """One run of one page: its settings' widget keys and values, and the shared page pieces."""
+
+    def __init__(self, name: str, settings: Mapping[str, Setting]) -> None:
+        self.name = name
+        self.settings = dict(settings)
+
+    def key(self, name: str) -> str:
+        """The widget key of setting ``name``, or of one of the page's own widgets (``"__train"``)."""
+        return widget_key(self.name, name)
+
+    def __getitem__(self, name: str) -> Any:
+        return st.session_state[self.key(name)]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        # Only before the setting's widget is drawn in this run (Streamlit forbids it after).
+        st.session_state[self.key(name)] = value
+
+    def apply(self, values: Mapping[str, Any]) -> None:
+        """Set several settings at once. Use it as a button's ``on_click`` (it runs before widgets draw)."""
+        for name, value in values.items():
+            self[name] = value
+
+    def seed_from_url(self) -> None:
+        """Fill each setting from the URL (or its default) the first time the page runs in a session."""
+        params = st.query_params
+        for name, setting in self.settings.items():
+            if self.key(name) not in st.session_state:
+                raw = params.get(name)
+                self[name] = setting.default if raw is None else setting.decode(raw)
+
+    def sync_to_url(self) -> None:
+        """Write the settings that differ from their defaults, and the language, to the URL."""
+        wanted = {LANG_KEY: lang()}
+        for name, setting in self.settings.items():
+            current = st.session_state.get(self.key(name), setting.default)
+            if current != setting.default:
+                wanted[name] = Setting.encode(current)
+        if st.query_params.to_dict() != wanted:
+            st.query_params.from_dict(wanted)
+
+    def header(self) -> None:
+        """The page's title and a one-line summary of what it teaches."""
+        st.title(t(f"page.{self.name}.title"))
+        st.caption(t(f"page.{self.name}.blurb"))
+
+    def reset_button(self, where: Any = None) -> None:
+        """A button that puts every setting of the page back to its default."""
+        defaults = {name: s.default for name, s in self.settings.items()}
+        (where or st).button(t("app.reset"), key=self.key("__reset"), on_click=self.apply, args=(defaults,))
+
+    def try_it(self, presets: Sequence[Preset]) -> None:
+        """The page's "try it" prompts, each with a button that loads its settings."""
+        with st.expander(f"{t('app.try_it')} ({len(presets)})", icon="💡", expanded=False):
+            for i, preset in enumerate(presets):
+                text_col, button_col = st.columns([4, 1], vertical_alignment="center")
+                text_col.markdown(t(preset.text_key))
+                button_col.button(t("app.load"), key=self.key(f"__preset{i}"), on_click=self.apply,
+                                  args=(dict(preset.values),))
+
+
+@contextmanager
+def page(name: str, settings: Mapping[str, Setting] | None = None, *, header: bool = True) -> Iterator[Page]:
+    """Run one page: seed its settings from the URL, draw its header, and sync the URL at the end."""
+    leave_legacy_pages_mode()
+    current = Page(name, settings or {})
+    current.seed_from_url()
+    try:
+        if header:
+            current.header()
+        yield current
+    finally:
+        current.sync_to_url()
+
+
+def share_caption(where: Any = None) -> None:
+    """Tell the teacher that the URL carries the settings."""
+    (where or st.sidebar).caption("🔗 " + t("app.share"))
