@@ -1,4 +1,7 @@
-"""Every page renders in both languages; the language switch and the URL carry over."""
+"""Every page renders in both languages; the language switch and the URL carry over; a caught error
+is logged on the server and shown to students only in their words."""
+
+import logging
 
 import pytest
 from conftest import APP, open_page
@@ -53,3 +56,27 @@ def test_home_links_to_every_lesson():
     links = [el.proto.page for el in at.get("page_link")]
     for spec in ui.LESSONS:
         assert any(spec.url_path in link or spec.path in link for link in links), spec.path
+
+
+def _failing_section():
+    import streamlit as st
+
+    from app import ui
+
+    with ui.page("demo", header=False):
+        with ui.caught():
+            raise ValueError("secret detail /srv/app/path")
+        st.write("the rest of the page still runs")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_caught_error_is_logged_and_shown_only_in_the_students_words(lang, caplog):
+    at = AppTest.from_function(_failing_section)
+    at.query_params["lang"] = lang
+    with caplog.at_level(logging.ERROR, logger="app.errors"):
+        at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [STRINGS["app.error_generic"][lang]]
+    assert "the rest of the page still runs" in [m.value for m in at.markdown]
+    logged = [r for r in caplog.records if r.name == "app.errors"]
+    assert logged and logged[0].exc_info[0] is ValueError, "the server log keeps the exception and its traceback"

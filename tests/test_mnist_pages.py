@@ -109,6 +109,7 @@ def test_real_mnist_is_named_with_its_folder(real_mnist):
 # ------------------------------------------------------------------ quick start
 
 
+@pytest.mark.slow
 def test_quickstart_trains_the_course_recipe_and_predicts_six_images(no_mnist):
     at = open_page("pages/quickstart.py", lang="en", timeout=TIMEOUT)
     assert en("mnist.qs.press_train") in [i.value for i in at.info]
@@ -260,6 +261,7 @@ def test_training_page_trains_a_tiny_net_and_shows_all_results(no_mnist):
     assert any(i.value.startswith(en("mnist.train.stale", trained="")[:20]) for i in at.info)
 
 
+@pytest.mark.slow
 def test_best_preset_and_course_buttons_set_exactly_those_configs(no_mnist):
     at = open_page("pages/mnist_train.py", lang="zh", timeout=TIMEOUT)
     at.button(key="mnist_train.__best").click().run()
@@ -283,6 +285,7 @@ def test_training_settings_come_from_the_url_and_hostile_values_are_tamed(no_mni
     assert at.selectbox(key=ui.widget_key("mnist_train", "final")).value == "relu"
 
 
+@pytest.mark.slow
 def test_the_largest_network_with_every_non_default_option_trains(no_mnist):
     query = {"layers": "3", "h1": "1024", "h2": "1024", "h3": "1024", "batch": "32", "epochs": "1", "activation": "sigmoid",
              "final": "tanh", "optimizer": "rmsprop", "lr": "0.0001", "schedule": "onecycle", "loss": "cross_entropy", "seed": "9999"}

@@ -85,6 +85,7 @@ def stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_server_binds_where_streamlit_server_address_says():
     host = "127.0.0.2"  # still loopback, but not 127.0.0.1
     port = free_port(host)
@@ -96,6 +97,7 @@ def test_server_binds_where_streamlit_server_address_says():
         stop(proc)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (ROOT / ".venv/.app").exists(), reason="make run's venv is not set up (run `make test`)")
 def test_make_run_serves_on_the_port_given():
     port = free_port("127.0.0.1")

@@ -37,6 +37,7 @@ def extremes(at):
             yield f"{w.type} {w.key or w.label} {end}", (lambda w=w, i=index: set_to_option(w, i))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", [spec.path for spec in ui.PAGES])
 def test_every_widget_at_its_extremes(path):
     at = open_page(path, lang="en", timeout=300)

@@ -54,7 +54,7 @@ def test_a_fresh_servers_first_requests_deep_links_get_the_apps_navigation(brows
                 sidebar = tab.locator('[data-testid="stSidebar"]')
                 expect(sidebar.get_by_text(STRINGS["app.language"]["en"])).to_be_visible()
                 expect(sidebar.get_by_text(STRINGS["page.draw.title"]["en"])).to_be_visible()
-                expect(sidebar.get_by_text("strings", exact=True)).to_have_count(0)  # no raw file list
+                expect(sidebar.get_by_text("streamlit app", exact=True)).to_have_count(0)  # no raw file list
                 expect(tab.locator('[data-testid="stException"]')).to_have_count(0)
         finally:
             context.close()
