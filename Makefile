@@ -2,13 +2,14 @@
 #   make run   - create .venv if missing, install the app, start it (STREAMLIT_* honoured)
 #   make test  - the same set-up plus the test tools, then the whole test suite
 #   make test-fast - the edit-test loop: all but the browser and slow tests
+#   make class - serve a class on every core: WORKERS= Streamlit processes (one per core) behind nginx
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SHARED_MNIST := $(abspath ../shared/data/mnist)
 
-.PHONY: run test test-fast bench clean
+.PHONY: run class test test-fast bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,12 @@ $(VENV)/.dev: $(VENV)/.app requirements-dev.txt
 run: $(VENV)/.app
 	-$(PY) -m lessons.mnist --fetch
 	$(PY) -m streamlit run streamlit_app.py
+
+# N workers behind Debian's nginx on STREAMLIT_SERVER_PORT (default 8501); STREAMLIT_* reach every
+# worker; Ctrl+C stops everything. See serve/README.md.
+class: $(VENV)/.app
+	-$(PY) -m lessons.mnist --fetch
+	COURSE_DATA_CSV="$${COURSE_DATA_CSV:-$(wildcard $(abspath ../shared/data/regression/data.csv))}" $(PY) -m serve.class_server $(if $(WORKERS),--workers $(WORKERS))
 
 # Tests read the real MNIST from ../shared when it is there (never copied into the repo).
 test: $(VENV)/.dev

@@ -1,121 +1,247 @@
-"""A classroom at once: many concurrent browser sessions against one real server.
+"""A class at once, at the protocol level: N simulated students against one process and against the class server.
 
-Starts the app on loopback, visits every page once (as a teacher would before class: the draw
-page trains its model then), then opens `SESSIONS` Chromium sessions spread over every page, waits for
-each page to render, then moves a slider in each (where the page has one) and waits for the rerun.
-Reports the slowest render, the slowest slider rerun and every error (exception boxes on a page,
-or a session that failed). Bounded: a fixed number of sessions and a timeout per step.
+Each student (``benchmarks.protocol``) opens a lesson page that has a slider, then moves the
+slider ``MOVES`` times, 1-3 s apart, speaking Streamlit's websocket protocol as the browser does;
+no browser runs, so the server has the machine's cores to itself. Before the class, a teacher
+visits every page once (caches warm, the draw page's model trained). Reported per setup and N:
+errors (exceptions, the app's error boxes, protocol failures, timeouts), sliders that did not
+change the page, median / p90 / worst slider rerun, first page p90, the server's CPU (cores
+busy on average, all its processes) and memory (the sum of its processes' RSS: before the class,
+peak, and ``AFTER_S`` seconds after the last class left). Also: the server's CPU time per slider
+rerun for one student alone, per page (the script plus everything Streamlit does after it).
+
+Environment: ``LOAD_STUDENTS`` (default "10,30,60,100"), ``LOAD_SETUPS`` ("one,class"),
+``LOAD_AFTER_S`` (120), ``LOAD_MOVES`` (5), ``LOAD_PORT`` (8700: nginx there, workers after it),
+``WORKERS`` (class server workers, default one per core). Bounded: every step has a timeout
+(``protocol.STEP_TIMEOUT``) and the student count is fixed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
-from benchmarks.live import SETTLED_JS, chromium, serve_app
-from pages import ui
+from benchmarks import protocol
+from benchmarks.live import ROOT, healthy
+from serve.class_server import ClassServer, default_workers
 
-SESSIONS = int(os.environ.get("LOAD_SESSIONS", "16"))
-SLIDER = '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]'  # a slider's keyboard handle
-STEP_TIMEOUT_MS = 180_000
+STUDENTS = [int(n) for n in os.environ.get("LOAD_STUDENTS", "10,30,60,100").split(",") if n.strip()]
+SETUPS = [s.strip() for s in os.environ.get("LOAD_SETUPS", "one,class").split(",") if s.strip()]
+AFTER_S = float(os.environ.get("LOAD_AFTER_S", "120"))
+MOVES = int(os.environ.get("LOAD_MOVES", "5"))
+PORT = int(os.environ.get("LOAD_PORT", "8700"))
+PAUSE = (1.0, 3.0)
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+# ------------------------------------------------------------------------ the server's processes, from /proc
+
+
+def process_tree(roots: list[int]) -> list[int]:
+    """``roots`` and all their descendants (nginx's workers, a worker's children)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def usage(roots: list[int]) -> tuple[float, int]:
+    """(CPU seconds used so far, resident bytes now), summed over the process tree."""
+    cpu, rss = 0.0, 0
+    for pid in process_tree(roots):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / TICKS
+            rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended meanwhile
+    return cpu, rss
+
+
+class Sampler:
+    """Peak memory of a process tree, sampled every ``every`` seconds in a thread."""
+
+    def __init__(self, roots: list[int], every: float = 0.5) -> None:
+        self.roots, self.every, self.peak = roots, every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.peak = max(self.peak, usage(self.roots)[1])
+
+    def __enter__(self) -> Sampler:
+        self.peak = usage(self.roots)[1]
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# ------------------------------------------------------------------------ the two setups
 
 
 @dataclass
-class SessionResult:
-    page: str
-    render_s: float = float("nan")
-    slider_s: float | None = None
-    has_slider: bool = False
-    errors: list[str] = field(default_factory=list)
+class Served:
+    url: str
+    roots: list[int]
 
 
-async def settle(page) -> None:
-    """Wait until the app has rendered and its script has stopped running."""
-    await page.wait_for_timeout(200)  # let a rerun that a key press queued start
-    await page.wait_for_function(SETTLED_JS, polling=100, timeout=STEP_TIMEOUT_MS)
-
-
-async def one_student(browser, base_url: str, spec: ui.PageSpec, slider_pages: set[str] | None) -> SessionResult:
-    """One student opens ``spec``'s page and, where it has one, moves its first slider.
-
-    ``slider_pages`` names the pages known to have a slider; ``None`` means find out (the
-    teacher's visit). A busy browser paints the last elements a moment after the run ends, so
-    a page known to have a slider counts as rendered once its slider is there.
-    """
-    result = SessionResult(spec.url_path)
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    page.on("pageerror", lambda exc: result.errors.append(f"page error: {exc}"))
-    slider = page.locator(SLIDER).first
+@contextmanager
+def one_process(port: int) -> Iterator[Served]:
+    """``make run``: one Streamlit process on loopback."""
+    log = open(ROOT / ".run" / f"bench-one-{port}.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
     try:
-        start = time.perf_counter()
-        await page.goto(f"{base_url}/{spec.url_path}?lang=en", timeout=STEP_TIMEOUT_MS)
-        await settle(page)
-        if slider_pages is None:
-            await page.wait_for_timeout(1500)
-            result.has_slider = await slider.count() > 0
-        else:
-            result.has_slider = spec.url_path in slider_pages
-            if result.has_slider:
-                await slider.wait_for(timeout=STEP_TIMEOUT_MS)
-        result.render_s = time.perf_counter() - start
-        if result.has_slider:
-            start = time.perf_counter()
-            await slider.focus()
-            await page.keyboard.press("ArrowRight")
-            await page.keyboard.press("ArrowRight")
-            await settle(page)
-            result.slider_s = time.perf_counter() - start
-        exceptions = await page.locator('[data-testid="stException"]').count()
-        if exceptions:
-            result.errors.append(f"{exceptions} exception box(es) on the page")
-    except Exception as exc:  # noqa: BLE001 - a failed session is a reported error, not a crash
-        result.errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0])
+        deadline = time.monotonic() + 120
+        while not healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log.name}")
+            time.sleep(0.3)
+        yield Served(url, [proc.pid])
     finally:
-        await context.close()
-    return result
-
-
-async def classroom(base_url: str, sessions: int) -> list[SessionResult]:
-    """The teacher opens every page once (the draw page trains its model then), then the class at once."""
-    from playwright.async_api import async_playwright
-
-    specs = [ui.PAGES[i % len(ui.PAGES)] for i in range(sessions)]
-    async with async_playwright() as p:
-        browser = await chromium(p)
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
-            teacher = [await one_student(browser, base_url, spec, None) for spec in ui.PAGES]
-            slider_pages = {r.page for r in teacher if r.has_slider}
-            return await asyncio.gather(*(one_student(browser, base_url, s, slider_pages) for s in specs))
-        finally:
-            await browser.close()
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
 
 
-def run_load(sessions: int = SESSIONS) -> list[SessionResult]:
-    """Serve the app and run `sessions` concurrent browser sessions against it (after the teacher's visit)."""
-    with serve_app() as url:
-        return asyncio.run(classroom(url, sessions))
+@contextmanager
+def class_server(port: int, workers: int) -> Iterator[Served]:
+    """``make class``: ``workers`` Streamlit processes behind nginx on loopback."""
+    server = ClassServer(workers=workers, port=port, address="127.0.0.1")
+    server.start()
+    watcher = threading.Thread(target=server.watch, daemon=True)
+    watcher.start()
+    try:
+        yield Served(server.url, [server.nginx.pid, *(w.proc.pid for w in server.pool)])
+    finally:
+        server.stop()
+        watcher.join(10)
 
 
-def summarize(results: list[SessionResult]) -> list[str]:
-    renders = [r.render_s for r in results if r.render_s == r.render_s]
-    sliders = [r.slider_s for r in results if r.slider_s is not None]
-    errors = [f"{r.page}: {e}" for r in results for e in r.errors]
-    slowest = max(results, key=lambda r: r.render_s if r.render_s == r.render_s else float("inf"))
+# ------------------------------------------------------------------------ measurements
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of ``values``, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def class_round(served: Served, pages: list[str], n: int) -> tuple[str, int]:
+    """N students at once; one report line and the error count."""
+    cpu0, _ = usage(served.roots)
+    start = time.perf_counter()
+    with Sampler(served.roots) as mem:
+        results = asyncio.run(protocol.classroom(served.url, pages, n, MOVES, PAUSE))
+    wall = time.perf_counter() - start
+    cpu1, _ = usage(served.roots)
+    errors = [e for r in results for e in r.errors]
+    sliders = [s for r in results for s in r.slider_s]
+    firsts = [r.first_page_s for r in results if r.first_page_s is not None]
+    unchanged = sum(not c for r in results for c in r.changed)
+    line = (
+        f"N={n:3d}: errors {len(errors)}, unchanged pages {unchanged}; "
+        + (f"slider rerun median {statistics.median(sliders):.2f} / p90 {pct(sliders, 0.9):.2f} / worst {max(sliders):.2f} s; "
+           if sliders else "no slider moved; ")
+        + (f"first page p90 {pct(firsts, 0.9):.2f} s (worst {max(firsts):.2f}); " if firsts else "no page opened; ")
+        + f"server CPU {(cpu1 - cpu0) / wall:.2f} cores; peak memory {mem.peak / 2**20:.0f} MB"
+    )  # fmt: skip
+    if errors:
+        line += "\n" + "\n".join(f"    - {e}" for e in sorted(set(errors))[:5])
+    return line, len(errors)
+
+
+async def _cpu_per_rerun(served: Served, page: str, moves: int = 6) -> list[float]:
+    """The server's CPU seconds for each slider rerun of one student alone on ``page``."""
+    rng = random.Random(0)
+    tab = protocol.Tab(served.url, page)
+    await tab.open()
+    costs = []
+    try:
+        await asyncio.sleep(1.0)
+        for _ in range(moves):
+            before, _ = usage(served.roots)
+            await tab.move_slider(rng)
+            await asyncio.sleep(0.7)  # whatever the server does after script_finished (e.g. a collection)
+            after, _ = usage(served.roots)
+            costs.append(after - before)
+    finally:
+        await tab.close()
+    return costs[1:]  # the first move may fill a cache
+
+
+def per_page_cost(served: Served, pages: list[str]) -> list[str]:
+    lines = []
+    for page in pages:
+        costs = asyncio.run(_cpu_per_rerun(served, page))
+        lines.append(f"  {page}: median {statistics.median(costs) * 1000:.0f} ms, worst {max(costs) * 1000:.0f} ms")
+    return lines
+
+
+def run_setup(name: str, served: Served) -> list[str]:
+    _, rss0 = usage(served.roots)
+    _, pages = asyncio.run(protocol.discover_pages(served.url))
+    pages = sorted(pages)
+    _, rss_warm = usage(served.roots)
     lines = [
-        f"concurrent sessions: {len(results)} over {len({r.page for r in results})} pages "
-        "(the browsers run on the server's own 2 cores)",
-        f"slowest page render: {max(renders):.1f} s ({slowest.page}); median {sorted(renders)[len(renders) // 2]:.1f} s"
-        if renders else "no page rendered",
-        f"slowest slider rerun: {max(sliders):.1f} s; median {sorted(sliders)[len(sliders) // 2]:.1f} s "
-        f"({len(sliders)} of {sum(r.has_slider for r in results)} sessions whose page has a slider)"
-        if sliders else "no slider moved",
-        f"errors: {len(errors)}",
+        f"### {name}: {served.url}, {len(served.roots)} process(es); pages with a slider: {', '.join(pages)}",
+        f"memory at start {rss0 / 2**20:.0f} MB, after the teacher's visit {rss_warm / 2**20:.0f} MB",
+        "server CPU per slider rerun, one student alone (script + everything after it):",
+        *per_page_cost(served, pages),
     ]
-    return lines + [f"  - {e}" for e in errors]
+    for n in STUDENTS:
+        line, _ = class_round(served, pages, n)
+        lines.append(line)
+    time.sleep(AFTER_S)
+    _, rss_after = usage(served.roots)
+    lines.append(
+        f"memory {AFTER_S:.0f} s after the students left: {rss_after / 2**20:.0f} MB "
+        f"({(rss_after / rss_warm - 1) * 100:+.0f} % against after the teacher's visit)"
+    )
+    return lines
 
 
 def main() -> list[str]:
-    return summarize(run_load())
+    (ROOT / ".run").mkdir(exist_ok=True)
+    lines = [f"students {STUDENTS}, {MOVES} slider moves each {PAUSE[0]:.0f}-{PAUSE[1]:.0f} s apart; {os.cpu_count()} cores"]
+    if "one" in SETUPS:
+        with one_process(PORT) as served:
+            lines += run_setup("one process (make run)", served)
+    if "class" in SETUPS:
+        workers = int(os.environ.get("WORKERS") or default_workers())
+        with class_server(PORT, workers) as served:
+            lines += run_setup(f"class server (make class), {workers} workers behind nginx", served)
+    return lines

@@ -240,12 +240,17 @@ class Tab:
                 value = [float(list(s.options).index(v)) for v in s.raw_value] if s.set_value else list(s.default)
             else:
                 value = list(s.value if s.set_value else s.default)
+            known = self.widgets.get(s.id)
+            if known is not None and not s.set_value:
+                value = known.value  # the browser keeps the value the student chose; the default is only the start
             self.widgets[s.id] = Widget(
                 s.id, "slider", value, path, delta.fragment_id, s.min, s.max, s.step or 1.0, options=list(s.options)
             )
         elif kind == "checkbox":
             c = element.checkbox
-            self.widgets[c.id] = Widget(c.id, "checkbox", c.value if c.set_value else c.default, path, delta.fragment_id)
+            known = self.widgets.get(c.id)
+            value = c.value if c.set_value or known is None else known.value
+            self.widgets[c.id] = Widget(c.id, "checkbox", value, path, delta.fragment_id)
         return []
 
     def _end_run(self, touched: set[tuple[int, ...]], full: bool) -> None:

@@ -1,0 +1,190 @@
+"""The class server (serve/class_server.py): nginx's configuration, cookie stickiness, and the
+whole setup on loopback: it starts, serves a page through nginx, and survives a worker being killed.
+
+Skipped where Debian's nginx is absent, unless REQUIRE_NGINX=1 (CI installs it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import http.server
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks import protocol
+from serve import class_server
+from serve.class_server import ClassServer, healthy, render_nginx_conf
+
+ROOT = Path(__file__).resolve().parent.parent
+PORTS = (8600, 8799)  # this suite's servers stay in this range
+
+if not Path(class_server.NGINX).exists():
+    if os.environ.get("REQUIRE_NGINX") == "1":
+        raise RuntimeError(f"REQUIRE_NGINX=1 but {class_server.NGINX} is absent")
+    pytest.skip(f"{class_server.NGINX} is absent (apt-get install nginx-light)", allow_module_level=True)
+
+
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free loopback ports in ``PORTS``."""
+    for _ in range(200):
+        first = random.randrange(PORTS[0], PORTS[1] - count)
+        socks = []
+        try:
+            for port in range(first, first + count):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free ports")
+
+
+def get(port: int, path: str = "/", cookie: str | None = None) -> tuple[int, str, str | None]:
+    """(status, body, the dlsid cookie set) for a GET through nginx."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        r = conn.getresponse()
+        body = r.read().decode(errors="replace")
+        set_cookie = next((c.split(";")[0] for c in r.headers.get_all("Set-Cookie") or [] if c.startswith("dlsid=")), None)
+        return r.status, body, set_cookie
+    finally:
+        conn.close()
+
+
+def test_rendered_configuration_is_valid_nginx(tmp_path):
+    text = render_nginx_conf(tmp_path, "127.0.0.1:8600", [8601, 8602])
+    directives = [line.split("#")[0].strip() for line in text.splitlines()]
+    assert "hash $uid_got$uid_set consistent;" in directives and not any(d.startswith("ip_hash") for d in directives)
+    assert "server 127.0.0.1:8601" in text and "server 127.0.0.1:8602" in text
+    assert "proxy_set_header Upgrade $http_upgrade;" in text and "proxy_read_timeout 1h;" in text
+    assert "{{" not in text
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    check = subprocess.run(
+        [class_server.NGINX, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "err.log")],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        body = str(self.server.server_port).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_sessions_stick_by_cookie_not_by_address(tmp_path):
+    """Every student on one IP (loopback): the cookie, not the address, picks the worker."""
+    first = free_ports(3)
+    stubs = [http.server.ThreadingHTTPServer(("127.0.0.1", p), _Echo) for p in (first + 1, first + 2)]
+    for s in stubs:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(render_nginx_conf(tmp_path, f"127.0.0.1:{first}", [first + 1, first + 2]))
+    nginx = subprocess.Popen(
+        [class_server.NGINX, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "err.log"), "-g", "daemon off;"],
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                get(first)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and nginx.poll() is None
+                time.sleep(0.1)
+        # one browser: its first response sets the cookie; it and every later request go to one worker
+        status, worker, cookie = get(first)
+        assert status == 200 and cookie
+        assert {get(first, cookie=cookie)[1] for _ in range(10)} == {worker}
+        # many browsers on the same address spread over both workers
+        assert {get(first)[1] for _ in range(40)} == {str(first + 1), str(first + 2)}
+        # the worker goes down: the same browser is served by the other one meanwhile
+        stubs[int(worker) - first - 1].shutdown()
+        stubs[int(worker) - first - 1].server_close()
+        status, other, _ = get(first, cookie=cookie)
+        assert status == 200 and other != worker
+    finally:
+        nginx.terminate()
+        nginx.wait(20)
+        for s in stubs:
+            s.server_close()
+
+
+@pytest.mark.slow
+def test_class_server_serves_and_survives_a_killed_worker(tmp_path):
+    port = free_ports(3)
+    server = ClassServer(workers=2, port=port, address="127.0.0.1", run_dir=tmp_path / "run")
+    server.start()
+    try:
+        assert healthy(server.url)
+        status, html, _ = get(port, "/descent")
+        assert status == 200 and "<noscript>" in html.lower()  # Streamlit's page, through nginx
+        first = asyncio.run(protocol.student(server.url, "descent", moves=2, pause=(0.1, 0.3)))
+        assert first.errors == [] and first.changed == [True, True]
+
+        victim = server.pool[0]
+        os.killpg(victim.proc.pid, signal.SIGKILL)
+        victim.proc.wait(10)
+        # meanwhile nginx sends everyone to the living worker
+        during = asyncio.run(protocol.student(server.url, "descent", moves=1, pause=(0.1, 0.2), seed=1))
+        assert during.errors == []
+        assert server.check_once() == [victim.port] and victim.restarts == 1
+        deadline = time.monotonic() + 120
+        while not healthy(victim.url):
+            assert time.monotonic() < deadline and victim.proc.poll() is None
+            time.sleep(0.3)
+        # a reload (a new tab) works, with its settings from the URL
+        again = asyncio.run(protocol.student(server.url, "descent", moves=1, pause=(0.1, 0.2), seed=2, query="lang=en"))
+        assert again.errors == [] and again.changed == [True]
+        assert server.check_once() == []  # both healthy: nothing restarted
+    finally:
+        server.stop()
+    assert all(w.proc.poll() is not None for w in server.pool) and server.nginx.poll() is not None
+
+
+@pytest.mark.slow
+def test_one_command_starts_and_a_signal_stops_everything(tmp_path):
+    port = free_ports(2)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "serve.class_server", "--workers", "1", "--port", str(port),
+         "--address", "127.0.0.1", "--run-dir", str(tmp_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not healthy(f"http://127.0.0.1:{port}"):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.3)
+        nginx_pid = int((tmp_path / "nginx.pid").read_text())
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert not healthy(f"http://127.0.0.1:{port}", timeout=1) and not healthy(f"http://127.0.0.1:{port + 1}", timeout=1)
+    with pytest.raises(ProcessLookupError):
+        os.kill(nginx_pid, 0)
