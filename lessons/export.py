@@ -886,9 +886,7 @@ def normalise(images):
 data = load_mnist()
 x_train, y_train = normalise(data["train_images"]), torch.tensor(data["train_labels"], dtype=torch.int64)
 x_test, y_test = normalise(data["test_images"]), torch.tensor(data["test_labels"], dtype=torch.int64)
-train_loader = torch.utils.data.DataLoader(
-    torch.utils.data.TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True,
-    generator=torch.Generator().manual_seed(seed))  # ${t_shuffle}
+steps_per_epoch = math.ceil(len(x_train) / batch_size)
 
 
 class Net(nn.Module):
@@ -918,8 +916,12 @@ init_weights(net, seed)
 ${optimizer}
 ${scheduler}
 print(${q_network})
+shuffle = torch.Generator().manual_seed(seed)
 for epoch in range(epochs):
-    for batch_idx, (x, y) in enumerate(train_loader):
+    order = torch.randperm(len(x_train), generator=shuffle)  # ${t_shuffle}
+    for batch_idx in range(steps_per_epoch):
+        batch = order[batch_idx * batch_size:(batch_idx + 1) * batch_size]
+        x, y = x_train[batch], y_train[batch]
         out = net(x)
         loss = ${loss}
         optimizer.zero_grad()
@@ -960,7 +962,7 @@ def _mnist(s: dict, lang: str, data_name: str | None) -> str:
     onecycle = s["schedule"] == "onecycle"
     scheduler = (
         "scheduler = optim.lr_scheduler.OneCycleLR(optimizer, max_lr=learning_rate, "
-        "total_steps=max(epochs * len(train_loader), 1))  # ${t_onecycle}"
+        "total_steps=max(epochs * steps_per_epoch, 1))  # ${t_onecycle}"
         if onecycle else "# ${t_constant_lr}"
     )
     loss = (
