@@ -26,7 +26,7 @@ $(VENV)/.dev: $(VENV)/.app requirements-dev.txt
 
 run: $(VENV)/.app
 	-$(PY) -m lessons.mnist --fetch
-	$(PY) -m streamlit run streamlit_app.py
+	COURSE_DATA_CSV="$${COURSE_DATA_CSV:-$(wildcard $(abspath ../shared/data/regression/data.csv))}" $(PY) -m streamlit run streamlit_app.py
 
 # N workers behind Debian's nginx on STREAMLIT_SERVER_PORT (default 8501); STREAMLIT_* reach every
 # worker; Ctrl+C stops everything. See serve/README.md.

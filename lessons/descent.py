@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lessons import views
+
 SOLVERS: tuple[str, ...] = ("sgd", "momentum", "rmsprop", "adam")
 # torch.optim's defaults, except momentum, which torch leaves at 0 (that would be plain SGD).
 DEFAULT_HYPER: dict[str, Any] = {"momentum": 0.9, "alpha": 0.99, "betas": (0.9, 0.999), "eps": 1e-8}
@@ -52,6 +54,11 @@ APPROACHING = "approaching"  # still walking downhill toward a minimum: more ste
 STALLED = "stalled"  # creeping into, or sitting on, a point with f′ = 0 that is no minimum (x = 0)
 WANDERING = "wandering"  # not settled in any valley
 DIVERGED = "diverged"  # the learning rate was too large: |x| blew past BLOW_UP
+SLOW = "slow"  # still walking toward a minimum, though lr and steps are already at their maximum
+START = "start"  # no step taken yet (step-by-step mode at step 0)
+# A path whose last steps all stay this close to the flat point x = 0 sits on it: near 0 the slope
+# is about 3x², so even at lr 1 a step there is under 3·10⁻⁴ and the path barely moves.
+FLAT_NEAR = 1e-2
 
 
 def loss(x):
@@ -247,6 +254,32 @@ def view_window(xs, base: tuple[float, float] = X_RANGE, cap: float = VIEW_CAP) 
     return max(lo - pad, -cap), min(hi + pad, cap)
 
 
+def step_view(runs: dict[str, pd.DataFrame], field: str, step: int | None = None) -> views.ChartView:
+    """The step chart of ``field`` ("x" or "loss") for the solvers' runs, kept readable.
+
+    A run that blew up is cut at the edge of the range the other runs span (at least the start
+    range X_RANGE, or the loss curve's range over it), with a mark where it left; the others keep
+    their shape. ``step`` shows the runs as they stood after that many steps (step-by-step mode);
+    the range stays the whole runs' so it does not jump while stepping, and a run is marked as
+    blown up once the step shown is its last before the blow-up.
+    The frame has columns solver, step, x, loss, grad and clipped.
+    """
+    if field not in ("x", "loss"):
+        raise ValueError('field must be "x" or "loss"')
+    columns = ["solver", "step", "x", "loss", "grad"]
+    frames = [run.assign(solver=s)[columns] for s, run in runs.items() if len(run)]
+    long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    reference = X_RANGE if field == "x" else tuple(curve(*X_RANGE)["loss"].agg(["min", "max"]))
+    blew = {s: run.attrs.get("diverged_step") for s, run in runs.items() if run.attrs.get("diverged")}
+    whole = views.clip_series(long, field, series="solver", blew_up=blew, reference=reference)
+    if step is None:
+        return whole
+    cut = long[long["step"] <= step]
+    # the range is the whole runs'; the blow-up is marked once the shown step is the last before it
+    blown = {s: d for s, d in blew.items() if step >= d - 1}
+    return views.clip_series(cut, field, series="solver", blew_up=blown, domain=whole.domain)
+
+
 def spaced_steps(xs, gap: float, limit: int = 10) -> np.ndarray:
     """Which points of a path to number on a chart: the start, then each point at least ``gap``
     away in x from the last numbered one, at most ``limit`` in all (a mask over ``xs``).
@@ -283,15 +316,43 @@ class Verdict:
     step: int | None = None
 
 
-def classify(run: pd.DataFrame, lo: float = X_RANGE[0], hi: float = X_RANGE[1]) -> Verdict:
+def upto(run: pd.DataFrame, step: int | None) -> pd.DataFrame:
+    """A ``descend`` run as it stood after ``step`` steps (None: the whole run).
+
+    A diverged run keeps its ``diverged`` flag only when ``step`` reaches its last row, the point
+    where the next step blows up; before that it is an ordinary run that has not blown up yet.
+    """
+    if step is None or step >= len(run) - 1:
+        return run
+    cut = run[run["step"] <= step].copy()
+    cut.attrs.update(diverged=False, diverged_step=None)
+    return cut
+
+
+def classify(
+    run: pd.DataFrame,
+    lo: float = X_RANGE[0],
+    hi: float = X_RANGE[1],
+    *,
+    step: int | None = None,
+    at_limits: bool = False,
+) -> Verdict:
     """Say what a ``descend`` run did: converged (to the deepest minimum in [lo, hi] or a shallower
     one), oscillating around a minimum, still approaching one, stalled at a flat point, wandering,
     or diverged (and at which step). Judged from the last quarter of the path (at least 3 points).
+
+    ``step`` judges the run as it stood after that many steps (step-by-step mode): the verdict
+    describes the step the chart shows, START at step 0. ``at_limits`` says the page's lr and steps
+    are already at their maximum, so a path still approaching a minimum gets SLOW, not advice to
+    raise them.
     """
+    run = upto(run, step)
     xs = run["x"].to_numpy(dtype=float)
     last = float(xs[-1]) if xs.size else math.nan
     if run.attrs.get("diverged"):
         return Verdict(DIVERGED, last, step=run.attrs.get("diverged_step"))
+    if step is not None and xs.size == 1:
+        return Verdict(START, last)
     tail = xs[-max(3, len(xs) // 4):]
     if np.ptp(tail) > 2 * (hi - lo):  # leaping across many valleys: no valley to name
         return Verdict(WANDERING, last)
@@ -316,6 +377,12 @@ def classify(run: pd.DataFrame, lo: float = X_RANGE[0], hi: float = X_RANGE[1]) 
     overshot = offset.size > 1 and abs(offset[-1]) > abs(offset[-2])  # climbing the valley's wall
     if (crossed or turned or overshot) and basin_lo < tail.min() and tail.max() < basin_hi:
         return Verdict(OSCILLATING, amplitude=amplitude, **target, **common)
+    flat = roots[kinds == "flat"]
+    if flat.size:  # sitting on the flat point, whichever way it creeps: no slider setting moves it on
+        gaps = np.abs(tail[:, None] - flat[None, :]).max(axis=0)
+        if gaps.min() <= FLAT_NEAR:
+            spot = float(flat[np.argmin(gaps)])
+            return Verdict(STALLED, amplitude=amplitude, minimum=spot, minimum_loss=float(loss(spot)), **common)
     if not np.any(moves):  # standing still: only a point where f′ = 0 holds a path in place
         ahead = np.abs(roots - last) <= SETTLED
     elif np.all(moves > 0):  # heading right: the first point with f′ = 0 to the right is next
@@ -328,7 +395,7 @@ def classify(run: pd.DataFrame, lo: float = X_RANGE[0], hi: float = X_RANGE[1]) 
         i = np.flatnonzero(ahead)[np.argmin(np.abs(roots[ahead] - last))]
         spot = {"minimum": float(roots[i]), "minimum_loss": float(loss(roots[i]))}
         if kinds[i] == "min":
-            return Verdict(APPROACHING, amplitude=amplitude, **spot, **common)
+            return Verdict(SLOW if at_limits else APPROACHING, amplitude=amplitude, **spot, **common)
         if kinds[i] == "flat" or not np.any(moves):  # walking up to a hump is no stall
             return Verdict(STALLED, amplitude=amplitude, **spot, **common)
     return Verdict(WANDERING, amplitude=amplitude, **common)

@@ -351,12 +351,18 @@ def train(
     seed: int = 0,
     schedule: str | None = None,
     on_progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
     """Train ``model`` in place on ``data``'s training set; the history (step, epoch, loss) per batch.
 
     Each epoch visits the training images once in an order drawn from ``seed``; the same seed,
     model and data give the same history. ``on_progress(fraction_done, history_so_far)`` is called
     at most every ``PROGRESS_SECONDS`` and once at the end.
+
+    ``should_stop()`` is asked before every batch; once it says True the training ends there, the
+    model keeps the batches it has learnt, and the history so far comes back with
+    ``attrs["stopped"]`` True (False after a full run): a partial model, never to be cached as the
+    finished one.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, not {schedule!r}")
@@ -383,11 +389,15 @@ def train(
         return pd.DataFrame({"step": steps, "epoch": epoch_of, "loss": losses})
 
     last_report = time.monotonic()
+    stopped = False
     with _TRAINING_SLOTS:
         model.train()
         for epoch in range(epochs):
             order = torch.randperm(n, generator=gen)
             for start in range(0, n, batch_size):
+                if should_stop is not None and should_stop():
+                    stopped = True
+                    break
                 idx = order[start : start + batch_size]
                 batch_loss = objective(model(x_train[idx]), y_train[idx], loss)
                 opt.zero_grad(set_to_none=True)
@@ -401,11 +411,78 @@ def train(
                 if on_progress is not None and time.monotonic() - last_report >= PROGRESS_SECONDS:
                     on_progress(len(steps) / total, history())
                     last_report = time.monotonic()
+            if stopped:
+                break
         model.eval()
     result = history()
+    result.attrs["stopped"] = stopped
     if on_progress is not None:
-        on_progress(1.0, result)
+        on_progress(len(steps) / total if stopped else 1.0, result)
     return result
+
+
+MEASURE_SECONDS = 0.3  # how long estimate_seconds times batches
+MEASURE_BATCHES = 5  # ... and at least this many, after one warm-up batch
+_BATCH_SECONDS: dict[tuple, float] = {}  # measured seconds per batch, per architecture and batch size
+_BATCH_SECONDS_LOCK = threading.Lock()
+
+
+def _seconds_per_batch(config: TrainConfig) -> float:
+    """One training batch's seconds for ``config``'s network, optimiser, loss and batch size, timed on
+    random inputs (a batch costs the same whatever its pixels), measured once per process.
+
+    It is timed in a training slot, on the threads a training would get now: on a busy machine two
+    threads per op run several times slower than one, so timing outside the policy misleads. Like
+    a training, it waits while every slot is taken.
+    """
+    key = (config.hidden, config.activation, config.final_activation, config.optimizer, config.loss, config.batch_size)
+    with _BATCH_SECONDS_LOCK:
+        if key in _BATCH_SECONDS:
+            return _BATCH_SECONDS[key]
+    gen = torch.Generator().manual_seed(0)
+    model = MLP(config.hidden, config.activation, config.final_activation)
+    opt = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
+    pool = 4 * config.batch_size  # batches are gathered from a larger tensor, as training slices its data
+    x = torch.randn(pool, N_PIXELS, generator=gen)
+    y = torch.randint(0, N_CLASSES, (pool,), generator=gen)
+    times: list[float] = []
+    with _TRAINING_SLOTS:
+        begin = time.perf_counter()
+        # one more batch than counted: the first warms up (allocations, first-call costs)
+        while len(times) <= MEASURE_BATCHES or time.perf_counter() - begin < MEASURE_SECONDS:
+            start = time.perf_counter()
+            idx = torch.randint(0, pool, (config.batch_size,), generator=gen)
+            batch_loss = objective(model(x[idx]), y[idx], config.loss)
+            opt.zero_grad(set_to_none=True)
+            batch_loss.backward()
+            opt.step()
+            batch_loss.item()
+            times.append(time.perf_counter() - start)
+    seconds = float(np.mean(times[1:]))
+    with _BATCH_SECONDS_LOCK:
+        _BATCH_SECONDS[key] = seconds
+    return seconds
+
+
+def estimate_seconds(config: TrainConfig, data_size: int) -> float:
+    """About how long ``train`` takes for ``config`` on ``data_size`` training images: a few batches
+    timed (once per architecture, then remembered) times the run's number of batches."""
+    if data_size < 0:
+        raise ValueError("data_size must be ≥ 0")
+    return _seconds_per_batch(config) * config.epochs * -(-int(data_size) // config.batch_size)
+
+
+def remaining_seconds(elapsed: float, fraction: float, estimate: float | None = None) -> float | None:
+    """The time a running training still needs, from how long it has run and the share done.
+
+    Early on (under 2 % or half a second in) progress says little, so the estimate made before the
+    start stands in for it (None without one); after that the rate so far is extrapolated.
+    """
+    if fraction >= 1:
+        return 0.0
+    if fraction < 0.02 or elapsed < 0.5:
+        return None if estimate is None else max(estimate - elapsed, 0.0)
+    return elapsed * (1 - fraction) / fraction
 
 
 def _scores(model: MLP, x: torch.Tensor) -> torch.Tensor:

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lessons import views
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 COURSE_SIZES = (784, 256, 64, 10)  # the course's 784-256-64-10 network
 SIDE = 28  # MNIST images are SIDE × SIDE
@@ -230,6 +232,56 @@ def thin_history(history: pd.DataFrame, max_points: int = 400) -> pd.DataFrame:
     run = -(-len(finite) // max_points)
     groups = np.arange(len(finite)) // run
     return finite.groupby(groups).agg(step=("step", "last"), epoch=("epoch", "last"), loss=("loss", "mean")).reset_index(drop=True)
+
+
+LOSS_CAP = 3.0  # a loss above this many times the untrained network's is a run blowing up
+
+
+def loss_view(history: pd.DataFrame, max_points: int = 400) -> tuple[views.ChartView, tuple[int, int]]:
+    """The loss chart's data made readable, and its x-domain (the first and last step trained, whole numbers).
+
+    The history is thinned as ``thin_history`` does (non-finite losses left out). The y-range runs
+    from the lowest loss up to at most ``LOSS_CAP`` times the first batch's (the untrained network's
+    loss): a run blowing up is cut there and marked where it left, and where it stopped being a
+    number (``marks.blew_up_at``), so the rest of the curve keeps its shape. Steps are integers, so
+    the page can tick them as whole numbers.
+    """
+    losses = history["loss"].to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(losses))
+    blew = {0: int(history["step"].iloc[bad[0]])} if bad.size else {}
+    thin = thin_history(history, max_points).astype({"step": np.int64, "epoch": np.int64})
+    finite = losses[np.isfinite(losses)]
+    domain = None
+    if finite.size:
+        lo, hi = float(finite.min()), min(float(finite.max()), LOSS_CAP * abs(float(finite[0])))
+        domain = views.padded(lo, max(hi, lo), views.PAD)
+    view = views.clip_series(thin, "loss", blew_up=blew, domain=domain)
+    steps = (int(history["step"].min()), int(history["step"].max())) if len(history) else (0, 1)
+    if bad.size and not view.clipped:
+        view = views.ChartView(view.frame, view.domain, view.marks, True)  # NaN rows were left out before clipping
+    return view, (steps[0], max(steps[1], steps[0] + 1))
+
+
+def readable(value: float, digits: int = 2) -> str:
+    """A number as a person writes it: "2.6", "0.031", "1.2 × 10⁻⁶", never "2.6e+00".
+
+    ``digits`` significant digits; plain decimals between 10⁻³ and 10⁴, powers of ten outside.
+    No NaN or infinity reaches a page as a number: they come back as "—".
+    """
+    value = float(value)
+    if not np.isfinite(value):
+        return "—"
+    if value == 0:
+        return "0"
+    mantissa, power = f"{value:.{digits - 1}e}".split("e")  # rounded first, so 9.96 carries to 10
+    power = int(power)
+    if -3 <= power < 4:
+        text = f"{float(mantissa) * 10.0**power:.{max(digits - 1 - power, 0)}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{mantissa} × 10{str(power).translate(_SUPERSCRIPT)}"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def confusion_matrix(true: np.ndarray, pred: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:

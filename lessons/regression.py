@@ -277,6 +277,75 @@ def max_stable_learning_rate(points: Any) -> float:
     return float(2 / np.linalg.eigvalsh(hessian)[-1])
 
 
+# ------------------------------------------------------------------------------ the verdict
+
+FIT_OK = "ok"  # the error never grew: descent is on its way down (or there)
+FIT_DIVERGED_SCALE = "diverged_scale"  # the error grew, and standardising x would make this rate stable
+FIT_DIVERGED_RATE = "diverged_rate"  # the error grew with a rate too large even for x of scale 1
+STANDARD_LR_MAX = 1.0  # on standardised x the loss curves by 2 in every direction: stable below 2 / 2
+
+
+@dataclass(frozen=True)
+class FitVerdict:
+    """What a descent did, for the page to say in words (``code`` is one of the FIT_ codes).
+
+    lr_max: the largest stable learning rate in the units the descent ran in (1 on standardised x).
+    step: the first step after which the error grew (None if it never did). overflow_step: the first
+    step whose b, m or error is no finite number (None if there is none). last_finite: the last step
+    whose b, m and error are all finite: the numbers the page can print and draw.
+    """
+
+    code: str
+    lr: float
+    lr_max: float
+    step: int | None
+    overflow_step: int | None
+    last_finite: int
+    standardised: bool
+
+
+def fit_verdict(run: Descent, points: Any, step: int | None = None) -> FitVerdict:
+    """Judge ``run`` (on ``points``) as it stood after ``step`` steps (None: all of it).
+
+    A diverged run is blamed on the scale of x only where that is the cause: x was not
+    standardised, and on standardised x this rate would be stable (below ``STANDARD_LR_MAX``).
+    Otherwise the rate itself is too large.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    end = run.iterations if step is None else max(0, min(int(step), run.iterations))
+    finite = np.isfinite(run.b[: end + 1]) & np.isfinite(run.m[: end + 1]) & np.isfinite(run.error[: end + 1])
+    broken = np.flatnonzero(~finite)
+    overflow = int(broken[0]) if broken.size else None
+    grew = run.growth_at if run.growth_at is not None and run.growth_at <= end else None
+    if run.scaling is not None:
+        lr_max = max_stable_learning_rate(np.column_stack([(pts[:, 0] - run.scaling.mean) / run.scaling.std, pts[:, 1]]))
+    else:
+        lr_max = max_stable_learning_rate(pts)
+    if grew is None and overflow is None:
+        code = FIT_OK
+    elif run.scaling is None and run.learning_rate < STANDARD_LR_MAX and x_has_spread(pts):
+        code = FIT_DIVERGED_SCALE
+    else:
+        code = FIT_DIVERGED_RATE
+    last = end if overflow is None else max(overflow - 1, 0)
+    return FitVerdict(code, run.learning_rate, lr_max, grew, overflow, last, run.scaling is not None)
+
+
+# ------------------------------------------------------------------------------ the course's data file
+
+COURSE_DATA_ENV = "COURSE_DATA_CSV"  # where a server keeps the course's data.csv (``make run`` sets it)
+COURSE_DATA_LOCAL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "course", "data.csv")
+
+
+def course_data_path() -> str | None:
+    """The course's data.csv where this server has it: the file ``$COURSE_DATA_CSV`` names, else
+    ``data/course/data.csv`` (git-ignored: the file is not the project's to ship), else None."""
+    for path in (os.environ.get(COURSE_DATA_ENV, ""), COURSE_DATA_LOCAL):
+        if path and os.path.isfile(path):
+            return path
+    return None
+
+
 # ------------------------------------------------------------------------------ closed form
 
 
