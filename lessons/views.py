@@ -59,7 +59,7 @@ def clip_series(
     pad: float = PAD,
     domain: tuple[float, float] | None = None,
 ) -> ChartView:
-    """Cut ``frame[value]`` to a readable y-range, one line per ``series`` (None: one line).
+    """Cut ``frame[value]`` to a readable y-range, one line per ``series`` (None: one line, keyed 0).
 
     ``blew_up`` maps a series to the step at which it blew up (None or absent: it did not). The
     range spans the series that did not blow up, and ``reference`` (a range the lesson knows is
