@@ -197,12 +197,15 @@ def _check_descent(s: dict) -> dict:
         raise ExportError("bad_value", name="solvers", value=repr(solvers), expected="a list of solvers")
     for solver in solvers:
         _choice("solvers", solver, gd.SOLVERS)
+    focus = _choice("focus", s["focus"], gd.SOLVERS)
+    if solvers and focus not in solvers:  # as on the page: the table follows the first solver shown
+        focus = solvers[0]
     return {
         "x0": _number("x0", s["x0"]),
         "lr": _number("lr", s["lr"], lo=0),
         "steps": _number("steps", s["steps"], lo=0, whole=True),
         "solvers": [solver for solver in gd.SOLVERS if solver in solvers],  # the page's order
-        "focus": _choice("focus", s["focus"], gd.SOLVERS),
+        "focus": focus,
         "momentum": _number("momentum", s["momentum"], lo=0, hi=1, hi_open=True),
         "alpha": _number("alpha", s["alpha"], lo=0, hi=1, hi_open=True),
         "beta1": _number("beta1", s["beta1"], lo=0, hi=1, hi_open=True),
@@ -426,7 +429,10 @@ for name in solvers:
     final_x[name], diverged_step[name] = path[-1], blew_up
     label, taken, x = NAMES[name], len(path) - 1, path[-1]
     loss = x * x * math.sin(x)
-    print(${q_reached} if blew_up is None else ${q_diverged})
+    if blew_up is None:
+        print(${q_reached})
+    else:
+        print(${q_diverged})
     if name == focus:
         shown = rows if stepwise else rows[:TABLE_ROWS]
         count = len(shown)

@@ -195,6 +195,11 @@ def test_settings_it_cannot_express_are_refused_clearly(page, settings, code):
         assert export.text(f"export.err.{code}", lang, **caught.value.fields)
 
 
+def test_the_step_table_follows_a_shown_solver_as_on_the_page():
+    assert export.settings_for("descent", {"solvers": ["adam", "momentum"], "focus": "sgd"})["focus"] == "adam"
+    assert export.settings_for("descent", {"solvers": ["adam", "sgd"], "focus": "sgd"})["focus"] == "sgd"
+
+
 def test_the_locale_file_is_complete_and_in_the_course_words():
     with (ROOT / "app" / "locales" / "export.toml").open("rb") as handle:
         tree = tomllib.load(handle)
