@@ -22,6 +22,7 @@ refused with ``ExportError`` (a ``ValueError`` with a stable ``code`` the page w
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import string
 import tomllib
@@ -71,23 +72,23 @@ MNIST_MAX_LAYERS = 3  # the page's h1 … h3
 N_TRAIN, N_TEST = 200, 1000
 
 
+# Every way settings can be refused: its code and the English message; the page words the same
+# code in the student's language through ``export.err.<code>``.
+ERROR_MESSAGES = {
+    "unknown_page": "There is no take-home program for the page “{page}”.",
+    "unknown_setting": "The setting “{name}” is not one of this page's settings.",
+    "bad_value": "The setting “{name}” cannot be {value}: {expected}.",
+    "bad_language": "The language “{lang}” is not one of zh, en.",
+}
+
+
 class ExportError(ValueError):
-    """Settings no program can be written for. ``code`` names the problem, ``fields`` fill its message.
-
-    ``str(error)`` is the English message; the page words it through ``export.err.<code>``.
-    """
-
-    MESSAGES = {
-        "unknown_page": "There is no take-home program for the page “{page}”.",
-        "unknown_setting": "The setting “{name}” is not one of this page's settings.",
-        "bad_value": "The setting “{name}” cannot be {value}: {expected}.",
-        "bad_language": "The language “{lang}” is not one of zh, en.",
-    }
+    """Settings no program can be written for. ``code`` names the problem, ``fields`` fill its message."""
 
     def __init__(self, code: str, **fields: Any):
         self.code = code
         self.fields = fields
-        super().__init__(self.MESSAGES[code].format(**fields))
+        super().__init__(ERROR_MESSAGES[code].format(**fields))
 
 
 # ------------------------------------------------------------------------------ the words
@@ -955,7 +956,7 @@ _ACTIVATION_CODE = {"relu": "F.relu", "sigmoid": "torch.sigmoid", "tanh": "torch
 def _mnist(s: dict, lang: str, data_name: str | None) -> str:
     sizes = [28 * 28, *s["hidden"], 10]
     n = len(sizes) - 1
-    layers = "\n".join(f"        self.fc{i + 1} = nn.Linear({a}, {b})" for i, (a, b) in enumerate(zip(sizes, sizes[1:])))
+    layers = "\n".join(f"        self.fc{i + 1} = nn.Linear({a}, {b})" for i, (a, b) in enumerate(itertools.pairwise(sizes)))
     act = _ACTIVATION_CODE[s["activation"]]
     forward = [f"        x = {act}(self.fc{i + 1}(x))" for i in range(n - 1)]
     final = s["final"]
