@@ -144,7 +144,9 @@ def _number(name: str, value: Any, *, lo: float | None = None, hi: float | None 
         left = "(" if lo_open else "["
         right = ")" if hi_open else "]"
         expected += f" in {left}{'-∞' if lo is None else f'{lo:g}'}, {'∞' if hi is None else f'{hi:g}'}{right}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool):  # True would read as 1: a switch is not a number
+        raise ExportError("bad_value", name=name, value=repr(value), expected=expected)
+    if not isinstance(value, (int, float)):
         try:
             value = float(value)
         except (TypeError, ValueError):
@@ -750,6 +752,7 @@ ${dataset_code}
 
 X_train, y_train = make_dataset(N_TRAIN, seed)
 X_test, y_test = make_dataset(N_TEST, seed + 1000)
+print(${q_summary})
 # ${t_standardise}
 mean = X_train.mean(axis=0)
 scale = X_train.std(axis=0)

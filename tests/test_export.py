@@ -179,6 +179,7 @@ def test_an_upload_is_read_by_name_never_embedded(tmp_path):
     ("descent", {"solvers": ["sgd", "newton"]}, "bad_value"),
     ("descent", {"lr": "fast"}, "bad_value"),
     ("descent", {"eps": 0.0}, "bad_value"),
+    ("descent", {"steps": True}, "bad_value"),
     ("descent", {"momentum": 1.0}, "bad_value"),
     ("noise", {"n": 2.5}, "bad_value"),
     ("regression", {"data": "web"}, "bad_value"),
@@ -381,7 +382,11 @@ def test_regression_program_on_the_example_an_upload_and_extremes(tmp_path):
     outputs = run_batch(jobs)
     for (settings, _), want, out in zip(cases, wants, outputs, strict=True):
         check_regression(last_json(out), want, settings)
-    assert "At iteration 40 b = " in outputs[3], "the replay step the page shows"
+    # the replay step the page shows, in the data's units
+    replay = next(line for line in outputs[3].splitlines() if line.startswith("At iteration 40 b = "))
+    b_at, m_at, _ = (float(part.split("= ")[1]) for part in replay.removeprefix("At iteration 40 ").split(", "))
+    run = rg.standardised_history(rg.load_points(example), -100.0, 10.0, 0.1, 100)
+    assert (b_at, m_at) == (pytest.approx(run.b[40], rel=1e-12), pytest.approx(run.m[40], rel=1e-12))
     assert wants[2] is None and wants[4] is None and wants[0] is not None
 
 
