@@ -218,7 +218,7 @@ def test_model_bytes_round_trip_with_weights_only(digits):
     model = mlp.MLP((48, 24), "tanh", final_activation="relu", seed=5)
     blob = mlp.model_to_bytes(model)
     saved = torch.load(io.BytesIO(blob), weights_only=True)  # plain tensors and strings only
-    assert set(saved) == {"state_dict", "hidden", "activation", "final_activation", "loss"}
+    assert set(saved) == {"state_dict", "hidden", "conv", "activation", "final_activation", "loss"}
     back = mlp.model_from_bytes(blob)
     assert back.hidden == (48, 24) and back.activation == "tanh" and back.final_activation == "relu"
     images = digits.test_images[:20] / 255.0
@@ -401,3 +401,96 @@ def test_predict_proba_reads_outputs_as_the_training_loss_defines_them(digits, l
     )
     back = mlp.model_from_bytes(mlp.model_to_bytes(model))
     assert back.loss == loss
+
+
+# ------------------------------------------------------------------------ issue 12: presets, conv front, augmentation
+
+
+def test_presets_name_the_three_recipes_and_the_draw_default():
+    assert mlp.PRESETS["course"] is mlp.COURSE_RECIPE and mlp.PRESETS["best"] is mlp.BEST_PRESET
+    robust = mlp.PRESETS["robust"]
+    assert robust.augment > 0 and robust.conv  # trained with distortions, convolutions in front
+    assert mlp.DRAW_DEFAULT in mlp.PRESETS and mlp.DRAW_DEFAULT == "robust"
+    assert mlp.COURSE_RECIPE.augment == 0 and mlp.COURSE_RECIPE.conv == ()
+    assert mlp.TrainConfig(conv=[8, 16]).conv == (8, 16)  # hashable cache key from a widget's list
+    for bad in (-0.1, float("nan"), 3.0):
+        with pytest.raises(ValueError, match="augment"):
+            mlp.TrainConfig(augment=bad)
+
+
+def test_conv_front_is_torchs_strided_convolutions():
+    """The conv front against torch.nn.functional.conv2d with the model's own weights."""
+    model = mlp.MLP((64,), conv=(8, 16), seed=3)
+    x = torch.randn(5, 28, 28, generator=torch.Generator().manual_seed(0))
+    c1, c2 = [m for m in model.features if isinstance(m, torch.nn.Conv2d)]
+    h = torch.relu(torch.nn.functional.conv2d(x.reshape(5, 1, 28, 28), c1.weight, c1.bias, stride=2, padding=2))
+    h = torch.relu(torch.nn.functional.conv2d(h, c2.weight, c2.bias, stride=2, padding=1))
+    assert h.shape == (5, 16, 7, 7)
+    torch.testing.assert_close(model(x), model.layers(h.reshape(5, -1)))
+    assert [(m.in_features, m.out_features) for m in model.linears()] == [(16 * 49, 64), (64, 10)]
+    # seeded like the linears: torch's default bound 1/sqrt(fan_in), from the seed alone
+    assert c1.weight.abs().max() <= 1 / 5 and c2.weight.abs().max() <= 1 / np.sqrt(8 * 9)
+    torch.testing.assert_close(mlp.MLP((64,), conv=(8, 16), seed=3).state_dict(), model.state_dict())
+    with pytest.raises(ValueError, match="conv"):
+        mlp.MLP(conv=(8, 16, 32, 64))
+
+
+def test_plain_mlp_keeps_its_parameter_names():
+    """Models saved before the conv front existed still load: the plain network has no new parameters."""
+    assert list(mlp.MLP().state_dict()) == [f"layers.{i}.{p}" for i in (0, 2, 4) for p in ("weight", "bias")]
+
+
+def test_conv_model_round_trips_through_bytes_and_predicts(digits):
+    config = replace(mlp.PRESETS["robust"], epochs=1, batch_size=64)
+    trained = mlp.train_config(config, digits)
+    again = mlp.model_from_bytes(mlp.model_to_bytes(trained.model))
+    assert again.conv == (8, 16)
+    images = digits.test_images[:20].astype(np.float32) / 255
+    np.testing.assert_allclose(mlp.predict_proba(again, images), mlp.predict_proba(trained.model, images), atol=1e-6)
+    assert mlp.predict_proba(again, images).sum(axis=1) == pytest.approx(np.ones(20))
+
+
+def test_augmentation_distorts_half_of_each_batch_and_keeps_the_order(digits):
+    x = mlp.normalise(digits.train_images[:100].astype(np.float32) / 255)
+    out = mlp._augmented(x, torch.Generator().manual_seed(0), 1.0)
+    k = round(100 * mlp.AUGMENTED_SHARE)
+    torch.testing.assert_close(out[k:], x[k:])  # the rest as MNIST drew it
+    assert (out[:k] - x[:k]).abs().mean(dim=1).min() > 0.01
+    # back in [0, 1] pixels, the distorted half is a valid image with full ink
+    pixels = out[:k] * mlp.STD + mlp.MEAN
+    assert pixels.min() >= -1e-5 and pixels.max() <= 1 + 1e-5
+    # the same seed gives the same training; augmentation draws do not change the batch order
+    a = mlp.train(mlp.MLP((32,)), digits, epochs=1, batch_size=128, augment=1.0, seed=2)
+    b = mlp.train(mlp.MLP((32,)), digits, epochs=1, batch_size=128, augment=1.0, seed=2)
+    pd.testing.assert_frame_equal(a, b)
+    plain = mlp.train(mlp.MLP((32,)), digits, epochs=1, batch_size=128, seed=2)
+    assert not np.allclose(a.loss, plain.loss)
+
+
+def test_train_cached_trains_the_robust_preset_with_its_augmentation(digits, monkeypatch, tmp_path):
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path))
+    seen = []
+    real_train = mlp.train
+
+    def spy(model, data, **kwargs):
+        seen.append((model.conv, kwargs["augment"]))
+        return real_train(model, data, **kwargs)
+
+    monkeypatch.setattr(mlp, "train", spy)
+    config = replace(mlp.PRESETS["robust"], epochs=2, batch_size=32)
+    trained = mlp.train_cached(config, digits)
+    assert seen == [((8, 16), 1.0)]
+    assert trained.model.conv == (8, 16) and trained.accuracy > 0.5
+    mlp._cache.clear()
+    reloaded = mlp.train_cached(config, digits)  # from the disk store, rebuilt with its conv front
+    assert seen == [((8, 16), 1.0)] and reloaded.model.conv == (8, 16)
+
+
+def test_preset_for_resizes_every_preset_for_the_fallback_like_the_course_recipe(digits):
+    assert mlp.preset_for("course", digits) == mlp.FALLBACK_RECIPE == mlp.recipe_for(digits)
+    robust = mlp.preset_for("robust", digits)
+    assert robust == replace(mlp.PRESETS["robust"], batch_size=32, epochs=20)
+    full = mnist.MnistData(digits.train_images, digits.train_labels, digits.test_images, digits.test_labels, source="x")
+    assert not full.is_fallback and mlp.preset_for("best", full) is mlp.BEST_PRESET
+    with pytest.raises(ValueError, match="preset"):
+        mlp.preset_for("fastest", digits)
