@@ -113,10 +113,10 @@ class Served:
 
 @contextmanager
 def one_process(port: int) -> Iterator[Served]:
-    """``make run``: one Streamlit process on loopback."""
+    """One Streamlit process on loopback, started as ``make class`` starts each worker (``serve.worker``)."""
     log = open(ROOT / ".run" / f"bench-one-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        [sys.executable, "-m", "serve.worker", "streamlit_app.py",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
@@ -239,7 +239,7 @@ def main() -> list[str]:
     lines = [f"students {STUDENTS}, {MOVES} slider moves each {PAUSE[0]:.0f}-{PAUSE[1]:.0f} s apart; {os.cpu_count()} cores"]
     if "one" in SETUPS:
         with one_process(PORT) as served:
-            lines += run_setup("one process (make run)", served)
+            lines += run_setup("one process (one serve.worker)", served)
     if "class" in SETUPS:
         workers = int(os.environ.get("WORKERS") or default_workers())
         with class_server(PORT, workers) as served:

@@ -13,6 +13,8 @@
 - The launcher starts the workers, waits for each one's ``/_stcore/health``, starts nginx, checks
   the app through nginx, then watches: a worker that exits, or fails its health check
   ``HEALTH_FAILURES`` times in a row, is restarted; so is nginx. SIGINT or SIGTERM stops everything.
+- Each worker is ``python -m serve.worker`` (``streamlit run`` with its import-time heap frozen,
+  so the full collection after every script run stays cheap).
 - All workers share one cookie secret and the on-disk model store (``MODEL_CACHE_DIR``), so a
   student moved to another worker (after a restart) keeps working and no model is trained twice.
 """
@@ -128,7 +130,7 @@ class ClassServer:
     def _start_worker(self, w: Worker) -> None:
         with open(w.log_path, "a") as out:
             w.proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", self.app,
+                [sys.executable, "-m", "serve.worker", self.app,
                  "--server.port", str(w.port), "--server.address", "127.0.0.1", "--server.headless", "true"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip

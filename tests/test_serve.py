@@ -188,3 +188,16 @@ def test_one_command_starts_and_a_signal_stops_everything(tmp_path):
     assert not healthy(f"http://127.0.0.1:{port}", timeout=1) and not healthy(f"http://127.0.0.1:{port + 1}", timeout=1)
     with pytest.raises(ProcessLookupError):
         os.kill(nginx_pid, 0)
+
+
+@pytest.mark.slow
+def test_a_worker_freezes_its_import_time_heap():
+    """serve.worker: after the heavy imports, the collector no longer walks their objects."""
+    probe = (
+        "import gc, sys; sys.argv = ['x']; from serve import worker; "
+        "tracked = len(gc.get_objects()); frozen = worker.freeze_imports(); "
+        "print(frozen, len(gc.get_objects()), tracked)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    frozen, tracked_after, tracked_before = map(int, out.stdout.split())
+    assert frozen > 50_000 and tracked_after < tracked_before / 10, out.stderr

@@ -1,0 +1,46 @@
+"""One Streamlit worker with its heavy imports frozen out of the garbage collector's sight.
+
+    python -m serve.worker <streamlit run arguments, e.g. streamlit_app.py --server.port 8502>
+
+Streamlit's ``runner.postScriptGC`` (kept on: it keeps memory flat) runs a full ``gc.collect()``
+after every script run. Over the heap that torch, pandas and altair fill at import, that took
+170-190 ms of every rerun. ``gc.freeze()`` after those imports moves their objects to a permanent
+generation the collector skips, so the same collection takes about 10 ms (figures in
+serve/README.md). Import-time objects are never garbage, so nothing is kept that would have been
+freed. ``streamlit_app.py`` may freeze too (``if not gc.get_freeze_count(): gc.freeze()``):
+then a ``make run`` server gets the same; a second freeze here is skipped.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import pkgutil
+import sys
+
+import altair  # noqa: F401 - imported for its heap, frozen below
+import numpy  # noqa: F401
+import pandas  # noqa: F401
+import torch  # noqa: F401
+from streamlit.web import cli
+
+import lessons
+
+
+def freeze_imports() -> int:
+    """Import every lesson module (and so their libraries), collect once, then freeze; the frozen count."""
+    for module in pkgutil.iter_modules(lessons.__path__):
+        try:
+            importlib.import_module(f"lessons.{module.name}")
+        except Exception as exc:  # noqa: BLE001 - freezing is an optimisation; the app reports its own import errors
+            print(f"serve.worker: lessons.{module.name} not preloaded ({exc})", file=sys.stderr)
+    if not gc.get_freeze_count():
+        gc.collect()  # import-time garbage is freed now rather than frozen
+        gc.freeze()
+    return gc.get_freeze_count()
+
+
+if __name__ == "__main__":
+    freeze_imports()
+    sys.argv = ["streamlit", "run", *sys.argv[1:]]
+    sys.exit(cli.main())
