@@ -12,9 +12,9 @@ Threads (a deliberate policy, see ``TrainingSlots``): a lone training uses every
 (``TORCH_THREADS`` = the number of cores; on 2 cores a course epoch takes 0.43 s against 0.76 s
 on one thread). Concurrent trainings share the cores instead of oversubscribing them: each holds
 one of ``MAX_CONCURRENT_TRAININGS`` = number-of-cores slots, counted across threads *and* across
-the class server's worker processes (``flock``-ed slot files in a per-host folder), and a
-training that starts runs on cores ÷ trainings-running threads (at least one; the process-wide
-setting then also slows its in-process neighbours down to their share). The others queue for a
+the class server's worker processes (``flock``-ed slot files in a per-host folder), and each
+training runs on cores ÷ trainings-running threads (at least one), re-checked every epoch
+(PyTorch keeps the thread count per thread, so each training sets its own). The others queue for a
 slot rather than thrash the CPU (on a busy 2-core machine, OpenMP threads spinning against each
 other made a course epoch take 5-10 s instead of 0.7 s). ``train_cached`` adds that identical
 requests wait for one shared training, across processes through ``lessons.modelstore``.
@@ -66,8 +66,15 @@ SLOT_POLL_SECONDS = 0.05
 ProgressFn = Callable[[float, pd.DataFrame], None]
 
 
-def set_torch_threads(threads: int = TORCH_THREADS) -> None:
-    """Run torch ops on ``threads`` intra-op threads (process-wide); by default every core."""
+def set_torch_threads(threads: int | None = None) -> None:
+    """Run this thread's torch ops on ``threads`` intra-op threads; by default on its fair share now.
+
+    The fair share is every core with no training running here, else cores ÷ trainings running
+    on the host (``TrainingSlots.fair_share``). PyTorch keeps the setting per thread once a thread
+    has run a parallel op, so each training re-applies its own share (every epoch).
+    """
+    if threads is None:
+        threads = _SLOTS.fair_share()
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
 
@@ -81,9 +88,10 @@ class TrainingSlots:
     """``MAX_CONCURRENT_TRAININGS`` slots per host, shared by threads and processes (module docstring).
 
     A slot is an ``flock`` on one of ``slots`` files: the kernel drops it when its holder dies,
-    so a killed worker never leaks one. Entering waits for a slot, then sets the process's torch
-    threads to cores ÷ slots-held (probed without blocking); leaving gives the threads back
-    to the trainings still running in this process, or to ``TORCH_THREADS`` when none are.
+    so a killed worker never leaks one. Entering waits for a slot, then sets the entering thread's
+    torch threads to its ``fair_share``; a training re-applies its share as it goes
+    (``set_torch_threads`` every epoch), so it gives cores back when others start and takes
+    them again when they end.
     """
 
     def __init__(self, slots: int = MAX_CONCURRENT_TRAININGS) -> None:
@@ -135,12 +143,14 @@ class TrainingSlots:
                     return fd
             time.sleep(SLOT_POLL_SECONDS)
 
-    def _rebalance(self) -> None:
+    def fair_share(self) -> int:
+        """Threads for one training now: cores ÷ trainings holding a slot on the host (probed
+        without blocking), at least one; ``TORCH_THREADS`` when this process trains nothing."""
         with self._lock:
             mine = len(self._held)
             others = self._busy_elsewhere(self._fds) if self._fds and mine else 0
         running = mine + others
-        set_torch_threads(max(1, CORES // running) if running else TORCH_THREADS)
+        return max(1, CORES // running) if running else TORCH_THREADS
 
     def __enter__(self) -> TrainingSlots:
         self._local.acquire()
@@ -148,7 +158,7 @@ class TrainingSlots:
             if self._take_file() is None:
                 with self._lock:
                     self._held[threading.get_ident()] = -1  # no slot files: count this process alone
-            self._rebalance()
+            set_torch_threads(self.fair_share())
         except BaseException:
             self._local.release()
             raise
@@ -160,10 +170,10 @@ class TrainingSlots:
             if fd >= 0:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         self._local.release()
-        self._rebalance()
+        set_torch_threads(self.fair_share())
 
 
-_TRAINING_SLOTS = TrainingSlots()
+_SLOTS = _TRAINING_SLOTS = TrainingSlots()  # tests may replace _TRAINING_SLOTS; the share reads _SLOTS
 
 
 # ------------------------------------------------------------------------ the network
@@ -448,6 +458,7 @@ def train(
     with _TRAINING_SLOTS:
         model.train()
         for epoch in range(epochs):
+            set_torch_threads()  # this training's share now: other trainings may have started or ended
             order = torch.randperm(n, generator=gen)
             for start in range(0, n, batch_size):
                 if should_stop is not None and should_stop():

@@ -259,6 +259,7 @@ def digits_and_model():
     return data, mlp.train_cached(mlp.COURSE_RECIPE, data).model
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_redrawn_mnist_digits_are_read_almost_as_well_as_the_originals(digits_and_model):
     from lessons import mlp
