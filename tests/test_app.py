@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 from app import ui
 from app.i18n import STRINGS
 
-PAGE_PATHS = [spec.path for spec in ui.PAGES]
+# The draw page trains the class model on its first visit: that render is a slow test.
+PAGE_PATHS = [pytest.param(s.path, marks=pytest.mark.slow) if s.name == "draw" else s.path for s in ui.PAGES]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

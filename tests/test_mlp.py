@@ -108,6 +108,7 @@ def test_train_defaults_are_the_course_recipe():
     assert mlp.TrainConfig(hidden=[256, 64]) == mlp.COURSE_RECIPE  # a widget's list still keys the cache
 
 
+@pytest.mark.slow
 def test_one_full_batch_step_is_gradient_descent_by_autograd():
     """One SGD step (momentum buffer still empty) on the whole set = W − lr·∂objective/∂W, by autograd."""
     data = tiny_data("synthetic-step", n=32)
@@ -349,6 +350,7 @@ def real() -> mnist.MnistData:
     return mnist.load_mnist(mnist_dir())
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_course_recipe_on_real_mnist(real):
     """The course's code, 3 epochs: about 0.886 test accuracy (the issue's figure), at least 0.87."""
