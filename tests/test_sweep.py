@@ -6,6 +6,7 @@ from conftest import open_page
 from streamlit.testing.v1.element_tree import TESTING_KEY
 
 from app import ui
+from app.i18n import STRINGS
 
 
 def set_to_option(widget, index: int) -> None:
@@ -41,6 +42,7 @@ def extremes(at):
 @pytest.mark.parametrize("path", [spec.path for spec in ui.PAGES])
 def test_every_widget_at_its_extremes(path):
     at = open_page(path, lang="en", timeout=300)
+    caught = STRINGS["app.error_generic"]["en"]
     assert not at.exception
     plan = [desc for desc, _ in extremes(at)]
     for desc in plan:
@@ -51,3 +53,4 @@ def test_every_widget_at_its_extremes(path):
         action()
         at.run()
         assert not at.exception, f"{path}: {desc}: {[e.value for e in at.exception]}"
+        assert caught not in [e.value for e in at.error], f"{path}: {desc}: an error was caught (see the log)"
