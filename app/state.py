@@ -18,6 +18,9 @@ import streamlit as st
 from app.i18n import LANG_KEY, lang, t
 from app.streamlit_compat import leave_legacy_pages_mode
 
+BOARD_ROOM_KEY = "board.room"  # the class board room this session joined (app/board.py)
+BOARD_ROOM_PARAM = "room"  # ... and its URL parameter, kept on every page so a link carries it
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -117,6 +120,9 @@ class Page:
     def sync_to_url(self) -> None:
         """Write the settings that differ from their defaults, and the language, to the URL."""
         wanted = {LANG_KEY: lang()}
+        room = st.session_state.get(BOARD_ROOM_KEY) or st.query_params.get(BOARD_ROOM_PARAM)
+        if room:
+            wanted[BOARD_ROOM_PARAM] = room
         for name, setting in self.settings.items():
             current = st.session_state.get(self.key(name), setting.default)
             if current != setting.default:

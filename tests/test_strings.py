@@ -15,6 +15,7 @@ from app.i18n import (
     key_files,
     load_strings,
 )
+from lessons import classboard
 from lessons import classification as lc
 from lessons import descent as gd
 from lessons import mlp, regression
@@ -36,6 +37,7 @@ BUILT_KEYS = {
                        "hand", "autograd", "difference"],
     "regression.data_{}": ["example", "upload"],
     "regression.err.{}": list(regression.ERROR_MESSAGES),
+    "board.err.{}": list(classboard.ERROR_MESSAGES),
     "classification.loss_{}": lc.LOSSES,
     "classification.axis_{}": ["loss", "accuracy"],
     "classification.data_{}": lc.DATASETS,
