@@ -82,10 +82,21 @@ def drawings(room: str, *, include_hidden: bool = False) -> pd.DataFrame:
     return _drawings(cb.default_url(), room, include_hidden)
 
 
+@st.cache_data(ttl=1, max_entries=READ_CACHE, show_spinner=False)
+def _room_open(url: str, room: str) -> bool:
+    return class_board().room_is_open(room)
+
+
+def room_open(room: str) -> bool:
+    """Whether the room takes entries, read at most once a second for the whole server."""
+    return _room_open(cb.default_url(), room)
+
+
 def forget_reads() -> None:
     """After a change this session made: its next read sees it at once."""
     _runs.clear()
     _drawings.clear()
+    _room_open.clear()
 
 
 def error_text(error: cb.BoardError) -> str:
@@ -98,6 +109,19 @@ def client_id() -> str:
     if CLIENT_KEY not in st.session_state:
         st.session_state[CLIENT_KEY] = secrets.token_hex(8)
     return st.session_state[CLIENT_KEY]
+
+
+def unlock(typed: Any) -> None:
+    """Keep the teacher code in this session if it is right (``teacher_code_wrong``/``_unset`` if not)."""
+    if not teacher_secret():
+        raise cb.BoardError("teacher_code_unset")
+    if not class_board().teacher_code_ok(typed):
+        raise cb.BoardError("teacher_code_wrong")
+    st.session_state[TEACHER_KEY] = typed
+
+
+def lock() -> None:
+    st.session_state.pop(TEACHER_KEY, None)
 
 
 # ------------------------------------------------------------------------------- the room
@@ -144,9 +168,9 @@ def join_hint() -> None:
 
 
 def _nickname_input(key: str) -> str:
-    name = st.text_input(t("board.nickname"), value=st.session_state.get(NICKNAME_KEY, ""), key=key,
-                         max_chars=cb.NICKNAME_MAX, placeholder=t("board.nickname_placeholder"))
-    return name
+    # No max_chars: the board counts characters as Python does, and says so when a name is too long.
+    return st.text_input(t("board.nickname"), value=st.session_state.get(NICKNAME_KEY, ""), key=key,
+                         placeholder=t("board.nickname_placeholder"))
 
 
 def _already(kind: str, page: str, payload: str) -> int | None:
