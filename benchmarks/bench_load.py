@@ -6,7 +6,7 @@ no browser runs, so the server has the machine's cores to itself. Before the cla
 visits every page once (caches warm, the draw page's model trained). Reported per setup and N:
 errors (exceptions, the app's error boxes, protocol failures, timeouts), sliders that did not
 change the page, median / p90 / worst slider rerun, first page p90, the server's CPU (cores
-busy on average, all its processes) and memory (the sum of its processes' RSS: before the class,
+busy on average, all its processes) and memory (the sum of its processes' PSS: before the class,
 peak, and ``AFTER_S`` seconds after the last class left). Also: the server's CPU time per slider
 rerun for one student alone, per page (the script plus everything Streamlit does after it).
 
@@ -67,17 +67,32 @@ def process_tree(roots: list[int]) -> list[int]:
     return found
 
 
+def _memory(pid: int) -> int:
+    """A process's proportional set size (shared pages split between their users), else its RSS."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+
+
 def usage(roots: list[int]) -> tuple[float, int]:
-    """(CPU seconds used so far, resident bytes now), summed over the process tree."""
-    cpu, rss = 0.0, 0
+    """(CPU seconds used so far, memory bytes now), summed over the process tree.
+
+    Memory is PSS: the workers map the same torch and numpy libraries, and summing RSS would
+    count those pages once per worker although the machine holds them once.
+    """
+    cpu, mem = 0.0, 0
     for pid in process_tree(roots):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             cpu += (int(fields[11]) + int(fields[12])) / TICKS
-            rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+            mem += _memory(pid)
         except (OSError, IndexError, ValueError):
             continue  # the process ended meanwhile
-    return cpu, rss
+    return cpu, mem
 
 
 class Sampler:
@@ -114,6 +129,7 @@ class Served:
 @contextmanager
 def one_process(port: int) -> Iterator[Served]:
     """One Streamlit process on loopback, started as ``make class`` starts each worker (``serve.worker``)."""
+    (ROOT / ".run").mkdir(exist_ok=True)
     log = open(ROOT / ".run" / f"bench-one-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "serve.worker", "streamlit_app.py",
@@ -235,7 +251,6 @@ def run_setup(name: str, served: Served) -> list[str]:
 
 
 def main() -> list[str]:
-    (ROOT / ".run").mkdir(exist_ok=True)
     lines = [f"students {STUDENTS}, {MOVES} slider moves each {PAUSE[0]:.0f}-{PAUSE[1]:.0f} s apart; {os.cpu_count()} cores"]
     if "one" in SETUPS:
         with one_process(PORT) as served:
