@@ -27,7 +27,7 @@ VIEWPORT = {"width": 1400, "height": 1600}
 expect.set_options(timeout=STEP_TIMEOUT_MS)  # Playwright's 5 s default is too short for a busy machine
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> None:
     """Skip (fail under REQUIRE_BROWSER=1) where Debian's Chromium is not installed."""
     if not chromium_available():
@@ -37,16 +37,18 @@ def chromium() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app_url(chromium) -> Iterator[str]:
-    """`streamlit run streamlit_app.py` on a free loopback port, for the whole test session."""
+    """`streamlit run streamlit_app.py` on a free loopback port, for the browser tests."""
     with serve_app(log_path=ARTIFACTS / "streamlit.log") as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it is open,
+# so it must close when the browser tests end, before tests elsewhere call asyncio.run.
+@pytest.fixture(scope="package")
 def browser(chromium) -> Iterator:
-    """One headless Chromium for the session."""
+    """One headless Chromium for the browser tests."""
     from playwright.sync_api import sync_playwright
 
     from benchmarks.live import chromium as launch
