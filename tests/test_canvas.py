@@ -280,6 +280,29 @@ def test_redrawn_mnist_digits_are_read_almost_as_well_as_the_originals(digits_an
     assert redrawn_accuracy >= 0.97 * plain_accuracy, (redrawn_accuracy, plain_accuracy)
 
 
+@pytest.mark.slow
+@pytest.mark.mnist
+def test_mnist_digits_redrawn_with_a_thin_pen_are_read_almost_as_well():
+    """The issue's thin-pen goal: the same redrawn digits, thinned to a 5 px pen, read by the draw
+    page's default model at >= 0.97 of its accuracy on the originals."""
+    from lessons import handwriting, mlp, mnist
+
+    data = mnist.load_mnist(mnist_dir())
+    model = mlp.train_cached(mlp.PRESETS[mlp.DRAW_DEFAULT], data).model
+    rng = np.random.default_rng(7)
+    pick = rng.choice(len(data.test_labels), size=1500, replace=False)
+    images, labels = data.test_images[pick], np.asarray(data.test_labels[pick])
+    prepared = []
+    for digit in images:
+        drawing = redraw(digit, rng)
+        ink = canvas.ink_map(drawing)  # the redrawn digit as black on white, then with a thinner pen
+        thin = handwriting.redraw_thin(np.round(255 * (1 - ink)).astype(np.uint8), 5.0)
+        prepared.append(preprocess_canvas(handwriting.as_canvas(thin)))
+    plain = (mlp.predict_proba(model, images.astype(np.float32) / 255).argmax(axis=1) == labels).mean()
+    redrawn = (mlp.predict_proba(model, np.stack(prepared)).argmax(axis=1) == labels).mean()
+    assert redrawn >= 0.97 * plain, (redrawn, plain)
+
+
 # ------------------------------------------------------------- reading the probabilities
 
 
