@@ -1,12 +1,16 @@
-"""Entry point: `streamlit run streamlit_app.py`. Builds the course's navigation and the language switch."""
+"""Entry point: `streamlit run streamlit_app.py`. Builds the course's navigation, the language switch
+and the projector's large type."""
 
 import streamlit as st
 
 from app import ui
+from app.streamlit_compat import one_history_entry_per_page
 
-st.set_page_config(page_title="Deep Learning, Hands-on", page_icon="🧠", layout="wide")
+# Wide enough for the longest English title ("4 From regression to classification") on one line.
+st.set_page_config(page_icon="🧠", layout="wide", initial_sidebar_state=330)
 
 ui.language_switch()
+ui.large_type_switch()
 
 sections: dict[str, list] = {}
 for spec in ui.PAGES:
@@ -21,5 +25,8 @@ for spec in ui.PAGES:
     )
 
 page = st.navigation(sections)
+# The browser tab names the page in the viewer's language (a fixed page_title would stay English).
+st.set_page_config(page_title=f"{page.title} · {ui.t('app.title')}")
 ui.share_caption()
+one_history_entry_per_page(st.sidebar)
 page.run()

@@ -1,4 +1,4 @@
-"""Charts more than one page draws."""
+"""Charts more than one page draws, and the projector's large type for every chart and text."""
 
 from __future__ import annotations
 
@@ -8,10 +8,50 @@ import streamlit as st
 
 from app.i18n import t
 
+LARGE_KEY = "large"  # session state and URL parameter of the projector's large type (1 = on)
+# Font sizes (px) of chart parts in large type; Vega-Lite's defaults are 10-11 px, fine on a
+# laptop and unreadable from the back of a classroom.
+LARGE_FONTS = {"label": 17, "title": 19, "legend_label": 16, "legend_title": 18, "heading": 22}
+# Text in large type: Streamlit sizes its text in rem, so one root size scales it all.
+LARGE_CSS = "<style>html { font-size: 21px; } [data-testid='stSidebar'] { font-size: 18px; }</style>"
+
+
+def large_type() -> bool:
+    """Whether the viewer asked for the projector's large type (sidebar toggle or ``?large=1``)."""
+    if LARGE_KEY not in st.session_state:
+        return st.query_params.get(LARGE_KEY) == "1"
+    return bool(st.session_state[LARGE_KEY])
+
+
+def large_type_switch() -> None:
+    """The sidebar's projector toggle; while on, the page's text is larger (charts: ``show_chart``)."""
+    if LARGE_KEY not in st.session_state:
+        st.session_state[LARGE_KEY] = large_type()
+    st.sidebar.toggle(t("app.large_type"), key=LARGE_KEY, help=t("app.large_type_help"))
+    if st.session_state[LARGE_KEY]:
+        st.html(LARGE_CSS)
+
+
+def projector(chart: Any) -> Any:
+    """``chart`` with large axis, legend and title fonts; the chart's own config is kept otherwise."""
+    config = chart.config.to_dict() if hasattr(chart.config, "to_dict") else {}
+    big = {
+        "axis": {"labelFontSize": LARGE_FONTS["label"], "titleFontSize": LARGE_FONTS["title"]},
+        "legend": {"labelFontSize": LARGE_FONTS["legend_label"], "titleFontSize": LARGE_FONTS["legend_title"]},
+        "header": {"labelFontSize": LARGE_FONTS["label"], "titleFontSize": LARGE_FONTS["title"]},
+        "title": {"fontSize": LARGE_FONTS["heading"]},
+        "text": {"fontSize": LARGE_FONTS["label"]},
+    }
+    for part, sizes in big.items():
+        config[part] = {**config.get(part, {}), **sizes}
+    copy = chart.copy(deep=False)
+    copy.config = config
+    return copy
+
 
 def show_chart(chart: Any) -> None:
-    """Draw an altair chart at the container's width."""
-    st.altair_chart(chart, width="stretch")
+    """Draw an altair chart at the container's width, in large type when the projector asks for it."""
+    st.altair_chart(projector(chart) if large_type() else chart, width="stretch")
 
 
 def loss_contour_chart(

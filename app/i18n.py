@@ -65,6 +65,21 @@ def key_files(folder: Path = LOCALES) -> dict[str, str]:
 
 STRINGS = load_strings()
 
+# The session-state keys of the widgets that hold a page setting (filled by ``app.state``).
+# A radio, selectbox or multiselect sends the browser its value as the *label* of the chosen
+# option; after a language switch the browser still holds the old language's label, which
+# is not among the new options, so a radio shows nothing selected and a selectbox or
+# multiselect shows the stale label. Writing each value back to session state when the
+# language changes makes Streamlit send the value again, labelled in the new language.
+SETTING_KEYS: set[str] = set()
+
+
+def _relabel_settings() -> None:
+    """The language switch's callback: re-send every setting's value in the new language."""
+    for key in SETTING_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
 
 def lang() -> str:
     """The current language code: the session's choice, else the URL's, else the default."""
@@ -98,4 +113,5 @@ def language_switch() -> None:
         format_func=LANGUAGES.__getitem__,
         key=LANG_KEY,
         horizontal=True,
+        on_change=_relabel_settings,
     )

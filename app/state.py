@@ -15,7 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from app.i18n import LANG_KEY, lang, t
+from app.charts import LARGE_KEY, large_type
+from app.i18n import LANG_KEY, SETTING_KEYS, lang, t
 from app.streamlit_compat import leave_legacy_pages_mode
 
 BOARD_ROOM_KEY = "board.room"  # the class board room this session joined (app/board.py)
@@ -92,10 +93,18 @@ class Page:
     def __init__(self, name: str, settings: Mapping[str, Setting]) -> None:
         self.name = name
         self.settings = dict(settings)
+        SETTING_KEYS.update(widget_key(name, setting) for setting in self.settings)
 
     def key(self, name: str) -> str:
-        """The widget key of setting ``name``, or of one of the page's own widgets (``"__train"``)."""
-        return widget_key(self.name, name)
+        """The widget key of setting ``name``, or of one of the page's own widgets (``"__train"``).
+
+        A key without ``__`` holds a value (a setting, or a page's own choice) and is re-sent in the
+        new language when the language changes; ``__`` keys are buttons and uploaders, which refuse that.
+        """
+        key = widget_key(self.name, name)
+        if not name.startswith("__"):
+            SETTING_KEYS.add(key)
+        return key
 
     def __getitem__(self, name: str) -> Any:
         return st.session_state[self.key(name)]
@@ -118,8 +127,10 @@ class Page:
                 self[name] = setting.default if raw is None else setting.decode(raw)
 
     def sync_to_url(self) -> None:
-        """Write the settings that differ from their defaults, and the language, to the URL."""
+        """Write the settings that differ from their defaults, the language and large type to the URL."""
         wanted = {LANG_KEY: lang()}
+        if large_type():
+            wanted[LARGE_KEY] = "1"
         room = st.session_state.get(BOARD_ROOM_KEY) or st.query_params.get(BOARD_ROOM_PARAM)
         if room:
             wanted[BOARD_ROOM_PARAM] = room

@@ -52,3 +52,28 @@ def start_every_run_in_app_navigation() -> None:
 
     init._app_navigation = True  # type: ignore[attr-defined]
     PagesManager.__init__ = init  # type: ignore[method-assign]
+
+
+# Upstream behaviour (Streamlit 1.67 frontend, ``handlePageInfoChanged`` and ``maybeUpdatePageUrl``
+# in ``static/js/index.*.js``): a page switch pushes the new page's URL without its query string,
+# and every later change of ``st.query_params`` pushes another entry. ``ui.page`` writes the
+# settings and the language to the URL after every run, so each page left two entries and Back
+# first landed on the same page without its settings. Within one page (same path) the entry is
+# replaced instead: one history entry per page visited, carrying that page's latest settings.
+_ONE_ENTRY_PER_PAGE = """<script>
+(() => {
+  const h = window.history;
+  if (h.__onePerPage) return;
+  const push = h.pushState.bind(h);
+  h.pushState = (state, title, url) => {
+    const next = new URL(url, window.location.href);
+    return next.pathname === window.location.pathname ? h.replaceState(state, title, url) : push(state, title, url);
+  };
+  h.__onePerPage = true;
+})();
+</script>"""
+
+
+def one_history_entry_per_page(where=None) -> None:
+    """Make the browser's Back button go to the previous page (see ``_ONE_ENTRY_PER_PAGE``)."""
+    (where or st).html(_ONE_ENTRY_PER_PAGE, unsafe_allow_javascript=True)

@@ -1,7 +1,7 @@
 """Everything a page uses, in one namespace: ``from app import ui``, then ``ui.t(...)``,
 ``with ui.page(PAGE, SETTINGS) as p:``, ``ui.show_chart(...)``."""
 
-from app.charts import loss_contour_chart, show_chart
+from app.charts import large_type, large_type_switch, loss_contour_chart, show_chart
 from app.errors import caught
 from app.i18n import LANG_KEY, lang, language_switch, t
 from app.mnist_widgets import (
@@ -18,6 +18,6 @@ from app.state import Page, Preset, Setting, page, share_caption, widget_key
 
 __all__ = [
     "HOME", "LANG_KEY", "LESSONS", "PAGES", "SESSION_MODEL", "Page", "PageSpec", "Preset", "Setting", "caught",
-    "data_banner", "lang", "language_switch", "loss_contour_chart", "mnist_data", "page", "share_caption",
+    "data_banner", "lang", "language_switch", "large_type", "large_type_switch", "loss_contour_chart", "mnist_data", "page", "share_caption",
     "show_chart", "show_digits", "show_loss", "t", "train_live", "trained_model", "widget_key",
 ]

@@ -18,7 +18,7 @@ from app.i18n import (
 from lessons import classboard
 from lessons import classification as lc
 from lessons import descent as gd
-from lessons import mlp, regression
+from lessons import export, mlp, mnist, regression
 from lessons import network as nw
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,8 @@ BUILT_KEYS = {
     "regression.data_{}": ["example", "upload"],
     "regression.err.{}": list(regression.ERROR_MESSAGES),
     "board.err.{}": list(classboard.ERROR_MESSAGES),
+    "export.err.{}": list(export.ERROR_MESSAGES),
+    "mnist.problem.{}": list(mnist.PROBLEMS),
     "classification.loss_{}": lc.LOSSES,
     "classification.axis_{}": ["loss", "accuracy"],
     "classification.data_{}": lc.DATASETS,
