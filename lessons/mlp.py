@@ -629,9 +629,18 @@ class TrainedModel:
     source: str
     seconds: float
 
+    @property
+    def stopped(self) -> bool:
+        """True for a run ended early by ``should_stop``: a partial model, never cached as the finished one."""
+        return bool(self.history.attrs.get("stopped", False))
 
-def train_config(config: TrainConfig, data: MnistData, on_progress: ProgressFn | None = None) -> TrainedModel:
-    """Build the MLP ``config`` describes, train it on ``data``, and measure its test accuracy."""
+
+def train_config(
+    config: TrainConfig, data: MnistData, on_progress: ProgressFn | None = None, *,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainedModel:
+    """Build the MLP ``config`` describes, train it on ``data``, and measure its test accuracy
+    (``should_stop``: see ``train``; a stopped run comes back with ``stopped`` True)."""
     model = MLP(config.hidden, config.activation, config.final_activation, seed=config.seed, conv=config.conv)
     start = time.perf_counter()
     history = train(
@@ -647,6 +656,7 @@ def train_config(config: TrainConfig, data: MnistData, on_progress: ProgressFn |
         schedule=config.schedule,
         augment=config.augment,
         on_progress=on_progress,
+        should_stop=should_stop,
     )
     seconds = time.perf_counter() - start
     return TrainedModel(model, history, evaluate(model, data), config, data.source, seconds)
@@ -688,7 +698,8 @@ def _from_payload(payload: dict, config: TrainConfig) -> TrainedModel | None:
         return None  # a file from an older layout: retrain and overwrite it
 
 
-def _load_or_train(config: TrainConfig, data: MnistData, on_progress: ProgressFn | None) -> TrainedModel:
+def _load_or_train(config: TrainConfig, data: MnistData, on_progress: ProgressFn | None,
+                   should_stop: Callable[[], bool] | None = None) -> TrainedModel:
     """The model from the disk store, else trained under the store's lock (one training per host set) and saved."""
     store = modelstore.ModelStore()
     key = modelstore.model_key(config, data)
@@ -699,21 +710,28 @@ def _load_or_train(config: TrainConfig, data: MnistData, on_progress: ProgressFn
             payload = store.load(key)  # another process may have trained it while this one waited
             hit = _from_payload(payload, config) if payload is not None else None
             if hit is None:
-                hit = train_config(config, data, on_progress)
-                store.save(key, _to_payload(hit))
+                hit = train_config(config, data, on_progress, should_stop=should_stop)
+                if not hit.stopped:  # a stopped run is this student's alone, never the class's model
+                    store.save(key, _to_payload(hit))
                 return hit
     if on_progress is not None:
         on_progress(1.0, hit.history)
     return hit
 
 
-def train_cached(config: TrainConfig, data: MnistData, on_progress: ProgressFn | None = None) -> TrainedModel:
+def train_cached(
+    config: TrainConfig, data: MnistData, on_progress: ProgressFn | None = None, *,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainedModel:
     """``train_config`` once per (config, data); everyone else, in any worker process, gets the same model.
 
     In a process, a per-key lock makes concurrent identical requests wait for the one training
     (their ``on_progress`` is then called once, at the end) and they get the same object.
     Across processes and restarts, ``lessons.modelstore`` keeps the trained models on disk under
     a lock. Different keys train in parallel, limited only by the training slots.
+
+    ``should_stop`` (see ``train``) ends this caller's own training early; the partial model comes
+    back with ``stopped`` True and is kept neither here nor on disk, so the next request trains afresh.
     """
     key = (config, data.source)
     with _cache_lock:
@@ -726,7 +744,9 @@ def train_cached(config: TrainConfig, data: MnistData, on_progress: ProgressFn |
             with _cache_lock:
                 hit = _cache.get(key)
             if hit is None:
-                hit = _load_or_train(config, data, on_progress)
+                hit = _load_or_train(config, data, on_progress, should_stop)
+                if hit.stopped:
+                    return hit
                 with _cache_lock:
                     _cache[key] = hit
                     while len(_cache) > CACHE_SIZE:

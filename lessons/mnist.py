@@ -62,8 +62,18 @@ DOWNLOAD_CODE = (
 _FETCH_LOCK = threading.Lock()  # a class clicking "download" at once gets one download
 
 
+# Why real MNIST could not be used, as stable codes a page words in the student's language
+# (the messages name files and folders, for the server's log and the command line only).
+PROBLEMS = ("not_found", "missing_file", "unreadable", "bad_gzip", "not_idx", "wrong_size", "wrong_kind",
+            "not_28x28", "bad_label", "count_mismatch")
+
+
 class MnistFileError(ValueError):
-    """A missing or malformed MNIST file; the message names the file."""
+    """A missing or malformed MNIST file; the message names the file, ``code`` (in ``PROBLEMS``) says what is wrong."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class MnistData(NamedTuple):
@@ -81,6 +91,7 @@ class MnistData(NamedTuple):
     test_labels: np.ndarray
     source: str
     problem: str | None = None
+    problem_code: str | None = None  # ``problem`` as one of ``PROBLEMS``, for the pages
 
     @property
     def is_fallback(self) -> bool:
@@ -96,13 +107,13 @@ def _read_bytes(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise MnistFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        raise MnistFileError(f"{path}: cannot be read ({exc.strerror or exc})", "unreadable") from exc
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as exc:
-        raise MnistFileError(f"{path}: corrupted or truncated gzip data ({exc})") from exc
+        raise MnistFileError(f"{path}: corrupted or truncated gzip data ({exc})", "bad_gzip") from exc
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -115,20 +126,20 @@ def read_idx(path: str | Path) -> np.ndarray:
     path = Path(path)
     raw = _read_bytes(path)
     if len(raw) < 4:
-        raise MnistFileError(f"{path}: too short to be an IDX file ({len(raw)} bytes)")
+        raise MnistFileError(f"{path}: too short to be an IDX file ({len(raw)} bytes)", "not_idx")
     magic = int.from_bytes(raw[:4], "big")
     ndim = raw[3]
     if raw[0] != 0 or raw[1] != 0 or raw[2] != IDX_UBYTE or not 1 <= ndim <= 3:
-        raise MnistFileError(f"{path}: wrong magic number 0x{magic:08x} (expected 0x00000801 or 0x00000803)")
+        raise MnistFileError(f"{path}: wrong magic number 0x{magic:08x} (expected 0x00000801 or 0x00000803)", "not_idx")
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise MnistFileError(f"{path}: truncated header")
+        raise MnistFileError(f"{path}: truncated header", "not_idx")
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = math.prod(dims)  # exact: a corrupted header may claim absurd sizes
     got = len(raw) - header
     if got != expected:
         what = "truncated" if got < expected else "longer than its header says"
-        raise MnistFileError(f"{path}: {what}: {got} data bytes for shape {dims} ({expected} expected)")
+        raise MnistFileError(f"{path}: {what}: {got} data bytes for shape {dims} ({expected} expected)", "wrong_size")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -146,11 +157,11 @@ def _read_kind(path: Path, kind: str) -> np.ndarray:
     magic = MAGIC[kind]
     if array.ndim != magic & 0xFF:
         found = 0x800 + array.ndim
-        raise MnistFileError(f"{path}: wrong magic number 0x{found:08x} for {kind} (expected 0x{magic:08x})")
+        raise MnistFileError(f"{path}: wrong magic number 0x{found:08x} for {kind} (expected 0x{magic:08x})", "wrong_kind")
     if kind == "images" and array.shape[1:] != (SIDE, SIDE):
-        raise MnistFileError(f"{path}: images are {array.shape[1:]}, not 28×28")
+        raise MnistFileError(f"{path}: images are {array.shape[1:]}, not 28×28", "not_28x28")
     if kind == "labels" and array.size and array.max() > 9:
-        raise MnistFileError(f"{path}: label {int(array.max())} is not a digit 0–9")
+        raise MnistFileError(f"{path}: label {int(array.max())} is not a digit 0–9", "bad_label")
     return array
 
 
@@ -161,13 +172,13 @@ def read_mnist_folder(folder: str | Path) -> MnistData:
     for field, name in FILES.items():
         path = find_file(folder, name)
         if path is None:
-            raise MnistFileError(f"{folder / name}(.gz): file not found")
+            raise MnistFileError(f"{folder / name}(.gz): file not found", "missing_file")
         arrays[field] = _read_kind(path, "images" if field.endswith("images") else "labels")
     for split in ("train", "test"):
         n_img, n_lab = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
         if n_img != n_lab or n_img == 0:
             labels = find_file(folder, FILES[f"{split}_labels"])
-            raise MnistFileError(f"{labels}: {n_lab} labels for {n_img} images")
+            raise MnistFileError(f"{labels}: {n_lab} labels for {n_img} images", "count_mismatch")
     for field in ("train_labels", "test_labels"):
         arrays[field] = arrays[field].astype(np.int64)
         arrays[field].flags.writeable = False
@@ -202,9 +213,9 @@ def load_mnist(root: str | Path | None = None) -> MnistData:
             try:
                 return read_mnist_folder(folder)
             except MnistFileError as exc:
-                return fallback_digits(problem=str(exc))
+                return fallback_digits(problem=str(exc), problem_code=exc.code)
     looked = ", ".join(str(f) for f in folders)
-    return fallback_digits(problem=f"MNIST files not found (looked in: {looked})")
+    return fallback_digits(problem=f"MNIST files not found (looked in: {looked})", problem_code="not_found")
 
 
 def upscale_digits(images: np.ndarray) -> np.ndarray:
@@ -224,7 +235,7 @@ def upscale_digits(images: np.ndarray) -> np.ndarray:
     return out
 
 
-def fallback_digits(problem: str | None = None, test_fraction: float = 0.2) -> MnistData:
+def fallback_digits(problem: str | None = None, test_fraction: float = 0.2, *, problem_code: str | None = None) -> MnistData:
     """scikit-learn's 1,797 handwritten digits, upscaled to 28×28, split train/test (stratified, fixed seed)."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -236,7 +247,7 @@ def fallback_digits(problem: str | None = None, test_fraction: float = 0.2) -> M
     for array in arrays:
         array.flags.writeable = False  # shared by every session, like the real files' arrays
     x_train, x_test, y_train, y_test = arrays
-    return MnistData(x_train, y_train, x_test, y_test, source=FALLBACK_SOURCE, problem=problem)
+    return MnistData(x_train, y_train, x_test, y_test, source=FALLBACK_SOURCE, problem=problem, problem_code=problem_code)
 
 
 # ------------------------------------------------------------------------ small figures for the data page
