@@ -1,5 +1,6 @@
 # The README's two commands. Each sets itself up from a fresh clone.
-#   make run   - create .venv if missing, install the app, start it (STREAMLIT_* honoured)
+#   make run   - create .venv if missing, install the app, start it (STREAMLIT_* honoured; one process,
+#                its import-time heap frozen as serve/worker.py explains)
 #   make test  - the same set-up plus the test tools, then the whole test suite
 #   make test-fast - the edit-test loop: all but the browser and slow tests
 #   make class - serve a class on every core: WORKERS= Streamlit processes (one per core) behind nginx
@@ -8,6 +9,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SHARED_MNIST := $(abspath ../shared/data/mnist)
+# Where the course's shared folder sits beside the checkout, the server reads MNIST and data.csv from it.
+SERVE_ENV := MNIST_DIR="$${MNIST_DIR:-$(wildcard $(SHARED_MNIST))}" \
+	COURSE_DATA_CSV="$${COURSE_DATA_CSV:-$(wildcard $(abspath ../shared/data/regression/data.csv))}"
 
 .PHONY: run class test test-fast bench clean
 
@@ -25,14 +29,14 @@ $(VENV)/.dev: $(VENV)/.app requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.app
-	-$(PY) -m lessons.mnist --fetch
-	COURSE_DATA_CSV="$${COURSE_DATA_CSV:-$(wildcard $(abspath ../shared/data/regression/data.csv))}" $(PY) -m streamlit run streamlit_app.py
+	-$(SERVE_ENV) $(PY) -m lessons.mnist --fetch
+	$(SERVE_ENV) $(PY) -m serve.worker streamlit_app.py
 
 # N workers behind Debian's nginx on STREAMLIT_SERVER_PORT (default 8501); STREAMLIT_* reach every
 # worker; Ctrl+C stops everything. See serve/README.md.
 class: $(VENV)/.app
-	-$(PY) -m lessons.mnist --fetch
-	COURSE_DATA_CSV="$${COURSE_DATA_CSV:-$(wildcard $(abspath ../shared/data/regression/data.csv))}" $(PY) -m serve.class_server $(if $(WORKERS),--workers $(WORKERS))
+	-$(SERVE_ENV) $(PY) -m lessons.mnist --fetch
+	$(SERVE_ENV) $(PY) -m serve.class_server $(if $(WORKERS),--workers $(WORKERS))
 
 # Tests read the real MNIST from ../shared when it is there (never copied into the repo).
 test: $(VENV)/.dev
