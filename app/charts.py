@@ -73,7 +73,7 @@ def loss_contour_chart(
     heat = alt.Chart(surface).mark_rect().encode(
         x=alt.X("b0:Q", title="b", scale=alt.Scale(domain=list(box[0]), nice=False)), x2="b1:Q",
         y=alt.Y("w0:Q", title=slope, scale=alt.Scale(domain=list(box[1]), nice=False)), y2="w1:Q",
-        color=alt.Color("log10_excess:Q", title=f"log₁₀({loss} − min)",
+        color=alt.Color("log10_excess:Q", title=t("app.chart.log_excess", loss=loss),
                         scale=alt.Scale(type="quantize", scheme=alt.SchemeParams("viridis", count=10), nice=True),
                         legend=alt.Legend(orient="right")),
         tooltip=[alt.Tooltip("b:Q", format=".5g"), alt.Tooltip("w:Q", title=slope, format=".5g"),
@@ -83,7 +83,7 @@ def loss_contour_chart(
         x="b:Q", y="m:Q", order="iteration:Q")
     steps = alt.Chart(path).mark_circle(color="white", size=16, clip=True).encode(
         x="b:Q", y="m:Q",
-        tooltip=["iteration:Q", alt.Tooltip("b:Q", format=".6g"), alt.Tooltip("m:Q", title=slope, format=".6g"),
+        tooltip=[alt.Tooltip("iteration:Q", title=t("app.chart.iteration")), alt.Tooltip("b:Q", format=".6g"), alt.Tooltip("m:Q", title=slope, format=".6g"),
                  alt.Tooltip("error:Q", title=loss, format=".6g")],
     )
     layers = [heat, track, steps]
@@ -95,5 +95,5 @@ def loss_contour_chart(
         layers.append(alt.Chart(star).mark_point(shape="diamond", size=220, filled=True, color="#f03e3e",
                                                  stroke="white", strokeWidth=1.5).encode(
             x="b:Q", y="m:Q",
-            tooltip=["what:N", alt.Tooltip("b:Q", format=".6g"), alt.Tooltip("m:Q", title=slope, format=".6g")]))
+            tooltip=[alt.Tooltip("what:N", title=t("app.chart.marker")), alt.Tooltip("b:Q", format=".6g"), alt.Tooltip("m:Q", title=slope, format=".6g")]))
     return alt.layer(*layers).properties(height=height)
