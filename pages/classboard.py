@@ -9,6 +9,8 @@ widgets: ``app/board.py``.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -16,6 +18,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
 from app import board, ui
 from app.i18n import STRINGS
@@ -35,6 +38,8 @@ GRID_COLUMNS = 10
 GRID_MOST = 40  # newest drawings shown per digit; the count says how many there are
 MISREAD_MOST = 30
 PREDICTIONS_CACHE = 16
+VIEWS_CACHE = 64  # views of recent boards (a few rooms, two languages, each new post makes a new one)
+VIEWS_TTL = 600
 
 
 # --------------------------------------------------------------------------- reading
@@ -46,9 +51,9 @@ def optimizer_name(name: Any) -> str:
     return ui.t(key) if key in STRINGS else str(name)
 
 
-def leader_table(runs: pd.DataFrame, most: int) -> pd.DataFrame:
-    """The leaderboard as shown: rank, nickname, accuracy (%), seconds, optimizer, lr, runs."""
-    board_frame = cb.leaderboard(runs).head(most)
+def leader_table(ranked: pd.DataFrame, most: int) -> pd.DataFrame:
+    """The leaderboard (``cb.leaderboard``) as shown: rank, nickname, accuracy (%), seconds, optimizer, lr, runs."""
+    board_frame = ranked.head(most)
     settings = board_frame["settings"]
     return pd.DataFrame({
         ui.t("classboard.col.rank"): board_frame["rank"],
@@ -105,20 +110,33 @@ def describe(settings: dict) -> str:
     return ui.t("classboard.list_sep").join(parts)
 
 
-def ids_key(room: str, drawings: pd.DataFrame) -> str:
-    """What a cached picture of the collection depends on: the room and which drawings it shows."""
-    ids = drawings["id"].to_numpy(np.int64)
-    return f"{room}:{len(ids)}:{hash(ids.tobytes())}"
+def ids_key(room: str, entries: pd.DataFrame) -> str:
+    """What a cached view of the board depends on: the room and which entries it shows (entries
+    never change; hiding one changes the set)."""
+    ids = entries["id"].to_numpy(np.int64)
+    return f"{room}:{len(ids)}:{hashlib.blake2b(ids.tobytes(), digest_size=12).hexdigest()}"
 
 
-@st.cache_data(max_entries=PREDICTIONS_CACHE, show_spinner=False)
-def digit_pictures(key: str, _drawings: pd.DataFrame) -> dict[int, np.ndarray]:
-    """Each digit's newest drawings as one picture, doubled in size with crisp pixels."""
+@st.cache_resource(max_entries=VIEWS_CACHE, ttl=VIEWS_TTL, show_spinner=False)
+def board_view(key: str, lang: str, _runs: pd.DataFrame) -> tuple[pd.DataFrame, alt.Chart | None]:
+    """The ranked runs and the chart, once per set of runs and language for the whole class
+    (the chart's data and spec are the costly part of a refresh). Shared, never modified."""
+    return cb.leaderboard(_runs), accuracy_chart(_runs)
+
+
+@st.cache_data(max_entries=VIEWS_CACHE, ttl=VIEWS_TTL, show_spinner=False)
+def digit_pictures(key: str, _drawings: pd.DataFrame) -> dict[int, bytes]:
+    """Each digit's newest drawings as one PNG, doubled in size with crisp pixels, encoded once."""
     newest = _drawings.groupby("label", sort=True).tail(GRID_MOST)
-    return {label: nw.upscale(picture, 2) for label, picture in cb.digit_grids(newest, GRID_COLUMNS).items()}
+    pictures = {}
+    for label, picture in cb.digit_grids(newest, GRID_COLUMNS).items():
+        png = io.BytesIO()
+        Image.fromarray(nw.upscale(picture, 2)).save(png, format="PNG")
+        pictures[label] = png.getvalue()
+    return pictures
 
 
-@st.cache_data(max_entries=PREDICTIONS_CACHE, show_spinner=False)
+@st.cache_data(max_entries=PREDICTIONS_CACHE, ttl=VIEWS_TTL, show_spinner=False)
 def model_readings(key: str, _drawings: pd.DataFrame, _predict: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(accuracy per model, each drawing's reading per model), once per collection and set of models."""
     return cb.accuracy_by_model(_drawings, _predict), cb.predictions(_drawings, _predict)
@@ -179,34 +197,34 @@ def live_board(room: str, projector: bool) -> None:
     if runs.empty:
         st.info(ui.t("classboard.no_runs"))
         return
+    ranked, chart = board_view(ids_key(room, runs), ui.lang(), runs)
     table_col, chart_col = st.columns([3, 2]) if not projector else st.columns([1, 1])
     with table_col:
         st.subheader(ui.t("classboard.leaderboard"))
-        shown = leader_table(runs, PROJECTOR_LEADERS if projector else LEADERS_SHOWN)
+        shown = leader_table(ranked, PROJECTOR_LEADERS if projector else LEADERS_SHOWN)
         if projector:
             st.table(shown.set_index(shown.columns[0]))
         else:
             st.dataframe(shown, hide_index=True, width="stretch")
     with chart_col:
         st.subheader(ui.t("classboard.chart_title"))
-        chart = accuracy_chart(runs)
         if chart is None:
             st.info(ui.t("classboard.no_lr"))
         else:
             ui.show_chart(chart)
     if not projector:
-        best_run_link(room, runs)
+        best_run_link(room, ranked.iloc[0])
 
 
-def best_run_link(room: str, runs: pd.DataFrame) -> None:
-    """The best run's settings, and a link that opens 5c with them."""
-    leader = cb.leaderboard(runs).iloc[0]
-    params = board.train_page_params(cb.best_run(runs) or {})
+def best_run_link(room: str, leader: pd.Series) -> None:
+    """The best run (the leaderboard's first row, as ``cb.best_run`` picks it), and a link that opens 5c with its settings."""
+    best = dict(leader["settings"])
+    params = board.train_page_params(best)
     st.markdown(ui.t("classboard.best_run", nickname=leader["nickname"], accuracy=f"{leader['accuracy']:.2%}"))
     if not params:
         st.caption(ui.t("classboard.best_not_5c"))
         return
-    st.caption(describe(cb.best_run(runs) or {}))
+    st.caption(describe(best))
     st.page_link(board.TRAIN_PAGE, label=ui.t("classboard.load_best"), icon="🏋️",
                  query_params={**params, "lang": ui.lang(), board.ROOM_PARAM: room})
 
