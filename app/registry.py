@@ -35,6 +35,7 @@ LESSONS: tuple[PageSpec, ...] = (
     PageSpec("mnist_network", "🧠", "app.section.course"),
     PageSpec("mnist_train", "🏋️", "app.section.course"),
     PageSpec("draw", "✍️", "app.section.course"),
+    PageSpec("handwriting", "🖋️", "app.section.course"),
     PageSpec("classboard", "👩‍🏫", "app.section.course"),
 )
 PAGES: tuple[PageSpec, ...] = (HOME, *LESSONS)
