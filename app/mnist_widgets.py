@@ -198,6 +198,7 @@ class TrainingJob:
         self.history: Any = None
         self.result: Any = None
         self.failed = False
+        self.wall: float | None = None  # seconds from the start to the result, once done (a cached model: a moment)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(data,), name="mnist-5c-training", daemon=True)
         self._thread.start()
@@ -207,9 +208,10 @@ class TrainingJob:
 
         try:
             self.result = mlp.train_cached(self.config, data, on_progress=self._progress, should_stop=self._stop.is_set)
-        except Exception:  # noqa: BLE001 - the page words it; the traceback goes to the server's log
+        except Exception:  # the page words it; the traceback goes to the server's log
             logger.exception("a 5c training failed")
             self.failed = True
+        self.wall = time.monotonic() - self.started
 
     def _progress(self, fraction: float, history: Any) -> None:
         self.fraction, self.history = fraction, history
@@ -243,9 +245,9 @@ _estimates: OrderedDict[tuple, Future] = OrderedDict()
 _estimates_lock = threading.Lock()
 
 
-def estimate_seconds(config: Any, data_size: int) -> float | None:
+def estimate_seconds(config: Any, data_size: int, *, wait: float = ESTIMATE_WAIT) -> float | None:
     """``lessons.mlp.estimate_seconds`` for the settings on screen, or None while it is still being
-    measured. Measured on one background thread (it times a few batches in a training slot, so on a
+    measured (waited for at most ``wait`` seconds). Measured on one background thread (it times a few batches in a training slot, so on a
     busy server it waits), remembered for the class (at most ``ESTIMATES_KEPT`` settings)."""
     from lessons import mlp
 
@@ -259,9 +261,9 @@ def estimate_seconds(config: Any, data_size: int) -> float | None:
         else:
             _estimates.move_to_end(key)
     try:
-        return float(future.result(timeout=ESTIMATE_WAIT))
+        return float(future.result(timeout=wait))
     except FutureTimeout:
         return None
-    except Exception:  # noqa: BLE001 - an estimate is a nicety: the page trains without one
+    except Exception:  # an estimate is a nicety: the page trains without one
         logger.exception("estimating a training's time failed")
         return None

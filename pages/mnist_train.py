@@ -151,7 +151,8 @@ def finish_job(data) -> None:
     # A run that blew up leaves NaN weights: its "accuracy" is whatever argmax makes of NaN.
     diverged = not (np.isfinite(losses).all() and np.isfinite(probs).all())
     accuracy = None if diverged else float(trained.accuracy)
-    st.session_state[LAST_KEY] = {"trained": trained, "probs": probs, "diverged": diverged, "accuracy": accuracy}
+    st.session_state[LAST_KEY] = {"trained": trained, "probs": probs, "diverged": diverged, "accuracy": accuracy,
+                                  "wall": job.wall}
     st.session_state[mw.SESSION_MODEL_STATUS] = {
         "diverged": diverged, "stopped": trained.stopped, "accuracy": accuracy, "config": trained.config,
     }
@@ -204,9 +205,9 @@ def confusion_chart(matrix: np.ndarray) -> alt.LayerChart:
     return (cells + text).properties(height=380)
 
 
-def placeholder_chart() -> alt.Chart:
+def placeholder_chart(note_key: str = "mnist.train.chart_here") -> alt.Chart:
     """The empty loss chart, where the curve will draw once training starts."""
-    frame = pd.DataFrame({"step": [0.5], "loss": [0.5], "note": [ui.t("mnist.train.chart_here")]})
+    frame = pd.DataFrame({"step": [0.5], "loss": [0.5], "note": [ui.t(note_key)]})
     return alt.Chart(frame).mark_text(fontSize=14, color="#868e96").encode(
         x=alt.X("step:Q", title=ui.t("mnist.axis_step"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(labels=False)),
         y=alt.Y("loss:Q", title=ui.t("mnist.axis_loss"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(labels=False)),
@@ -245,14 +246,7 @@ def runs_chart(log: views.RunLog) -> alt.Chart | None:
 
 
 def controls(p: ui.Page) -> None:
-    """The course's and the best settings, a reset, and every choice of solver, network and data, in tabs."""
-    b1, b2, b3 = st.columns(3)
-    b1.button(ui.t("mnist.train.course"), key=p.key("__course"), icon="📘", on_click=p.apply, args=(COURSE_VALUES,),
-              width="stretch")
-    b2.button(ui.t("mnist.train.best"), key=p.key("__best"), icon="🏆", on_click=p.apply,
-              args=(settings_from_config(BEST),), help=ui.t("mnist.train.best_help"), width="stretch")
-    p.reset_button(where=b3)
-
+    """Every choice of solver, network and data, in tabs; then the course's and the best settings and a reset."""
     solver_tab, net_tab, data_tab = st.tabs(
         [ui.t("mnist.train.tab_solver"), ui.t("mnist.train.tab_network"), ui.t("mnist.train.tab_data")]
     )
@@ -283,6 +277,12 @@ def controls(p: ui.Page) -> None:
         st.select_slider(ui.t("mnist.train.batch"), BATCHES, key=p.key("batch"))
         st.slider(ui.t("mnist.train.epochs"), 1, MAX_EPOCHS, key=p.key("epochs"))
         st.number_input(ui.t("mnist.train.seed"), min_value=0, max_value=9_999, key=p.key("seed"))
+    b1, b2, b3 = st.columns(3)
+    b1.button(ui.t("mnist.train.course"), key=p.key("__course"), icon="📘", on_click=p.apply, args=(COURSE_VALUES,),
+              width="stretch")
+    b2.button(ui.t("mnist.train.best"), key=p.key("__best"), icon="🏆", on_click=p.apply,
+              args=(settings_from_config(BEST),), help=ui.t("mnist.train.best_help"), width="stretch")
+    p.reset_button(where=b3)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -309,31 +309,32 @@ def take_home(p: ui.Page) -> None:
 @st.fragment
 def settings_section(p: ui.Page, data) -> None:
     """The settings, the Train button with the time it should take, and the program to take home:
-    a widget reruns only this section (and writes the URL)."""
-    controls(p)
+    a widget reruns only this section (and writes the URL). Train comes first, so it is on the first screen."""
     config = config_from_settings(p)
     job = st.session_state.get(JOB_KEY)
     running = job is not None and not job.done
     train_col, time_col = st.columns([2, 3], vertical_alignment="center")
     pressed = train_col.button(ui.t("mnist.train.train"), type="primary", key=p.key("__train"), icon="▶️",
                                disabled=running, width="stretch")
-    estimate = mw.estimate_seconds(config, len(data.train_images))
-    steps = config.epochs * -(-len(data.train_images) // config.batch_size)
-    time_col.caption(
-        ui.t("mnist.train.estimate", time=mw.seconds_text(estimate), steps=f"{steps:,}") if estimate is not None
-        else ui.t("mnist.train.estimating", steps=f"{steps:,}")
-    )
-    st.caption(describe(config))
+    if pressed and not running:
+        job = mw.TrainingJob(config, data, estimate=mw.estimate_seconds(config, len(data.train_images), wait=0))
+        st.session_state[JOB_KEY] = job
+        st.session_state.pop(FAILED_KEY, None)
+        st.rerun()  # the whole page: the panel beside this section follows the training
+    time_slot = time_col.empty()  # filled last: a new estimate times a few batches, the rest need not wait
+    controls(p)
+    st.caption(ui.t("mnist.train.current", settings=describe(config)))
     last = st.session_state.get(LAST_KEY)
     if last is not None and last["trained"].config != config and not running:
         st.info(ui.t("mnist.train.stale", trained=describe(last["trained"].config)))
     take_home(p)
     p.sync_to_url()  # a fragment rerun skips the page's own URL sync
-    if pressed and not running:
-        job = mw.TrainingJob(config, data, estimate=estimate)
-        st.session_state[JOB_KEY] = job
-        st.session_state.pop(FAILED_KEY, None)
-        st.rerun()  # the whole page: the panel beside this section follows the training
+    estimate = mw.estimate_seconds(config, len(data.train_images))
+    steps = config.epochs * -(-len(data.train_images) // config.batch_size)
+    time_slot.caption(
+        ui.t("mnist.train.estimate", time=mw.seconds_text(estimate), steps=f"{steps:,}") if estimate is not None
+        else ui.t("mnist.train.estimating", steps=f"{steps:,}")
+    )
 
 
 # ------------------------------------------------------------------ the training panel
@@ -355,6 +356,8 @@ def _panel(p: ui.Page) -> None:
         fraction = min(max(job.fraction, 0.0), 1.0)
         st.progress(fraction, text=ui.t("mnist.progress", percent=round(100 * fraction)))
         left = mlp.remaining_seconds(job.elapsed, fraction, job.estimate)
+        if left is not None and fraction == 0 and left < 1:
+            left = None  # not started yet (waiting for a slot or a classmate): the estimate has run out, not the work
         info, stop = st.columns([3, 2], vertical_alignment="center")
         info.caption(ui.t("mnist.train.time_left", time=mw.seconds_text(left)) if left is not None
                      else ui.t("mnist.train.time_left_unknown"))
@@ -366,7 +369,7 @@ def _panel(p: ui.Page) -> None:
             ui.show_chart(mw.loss_chart(job.history, height=CHART_HEIGHT))
         else:
             st.caption(ui.t("mnist.training_shared"))
-            ui.show_chart(placeholder_chart())
+            ui.show_chart(placeholder_chart("mnist.train.chart_soon"))
         return
     last = st.session_state.get(LAST_KEY)
     if last is None:
@@ -374,7 +377,9 @@ def _panel(p: ui.Page) -> None:
         st.info(ui.t("mnist.train.press_train"))
         return
     trained = last["trained"]
-    st.caption(ui.t("mnist.train.chart_of", trained=describe(trained.config)))
+    st.caption(ui.t("mnist.train.chart_of", network=network_text(trained.config), lr=f"{trained.config.lr:g}",
+                    optimizer=ui.t(f"mnist.train.opt_{trained.config.optimizer}"),
+                    accuracy="—" if last["diverged"] else f"{trained.accuracy:.2%}"))
     ui.show_loss(trained.history, height=CHART_HEIGHT)
     view, _ = nw.loss_view(trained.history)
     if view.clipped:
@@ -399,6 +404,9 @@ def show_results(p: ui.Page, data, last: dict) -> None:
     m1.metric(ui.t("mnist.accuracy"), "—" if diverged else f"{trained.accuracy:.2%}")
     m2.metric(ui.t("mnist.train.wrong"), "—" if diverged else f"{wrong:,} / {len(predicted):,}")
     m3.metric(ui.t("mnist.seconds"), mw.seconds_text(trained.seconds))
+    wall = last.get("wall")
+    if wall is not None and wall < trained.seconds / 2:  # the class's model, trained earlier: say how long it took now
+        m3.caption(ui.t("mnist.train.from_cache", wall=mw.seconds_text(wall)))
 
     if not diverged:
         if trained.stopped:
@@ -518,12 +526,12 @@ def compare_runs(p: ui.Page) -> None:
 with ui.page(PAGE, SETTINGS) as p:
     p.try_it(PRESETS)
     data = ui.mnist_data()
-    mw.data_banner(data, compact=True)
     finish_job(data)
     settings_col, chart_col = st.columns([1, 1], gap="medium")
+    with chart_col:  # drawn first: the settings wait for their time estimate at the end
+        training_panel(p)
+        mw.data_banner(data, compact=True)
     with settings_col:
         settings_section(p, data)
-    with chart_col:
-        training_panel(p)
     results_section(p, data)
     compare_runs(p)

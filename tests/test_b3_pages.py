@@ -58,9 +58,9 @@ def train(at, timeout: float = TIMEOUT):
     """Press Train, let the training thread finish, and rerun as the panel's poll would."""
     at.button(key="mnist_train.__train").click().run()
     no_exception(at)
-    job = at.session_state["mnist_train.__job"]
-    assert job.wait(timeout), "the training did not end in time"
-    at.run()
+    if "mnist_train.__job" in at.session_state:  # else it ended before the rerun that followed the click
+        assert at.session_state["mnist_train.__job"].wait(timeout), "the training did not end in time"
+        at.run()
     no_exception(at)
     return at.session_state["mnist_train.__last"]
 
