@@ -436,24 +436,24 @@ def step_latex(run: pd.DataFrame, t: int, optimizer: str, lr: float, **hyper) ->
         rf"&= {g}",
     ]
     if optimizer == "sgd":
-        rows += eq(rf"\mathrm{{lr}}\cdot f'({a})", rf"{_tex(lr)} \times {g}", r["lr_grad"])
+        rows += eq(rf"\delta x = \mathrm{{lr}}\cdot f'({a})", rf"{_tex(lr)} \times {g}", r["lr_grad"])
     elif optimizer == "momentum":
         rows += eq(rf"v_{{{t}}}", rf"{_tex(h['momentum'])} \times {prev('velocity')} + {g}", r["velocity"])
-        rows += eq(rf"\mathrm{{lr}}\cdot v_{{{t}}}", rf"{_tex(lr)} \times {_tex(r['velocity'])}", r["delta"])
+        rows += eq(rf"\delta x = \mathrm{{lr}}\cdot v_{{{t}}}", rf"{_tex(lr)} \times {_tex(r['velocity'])}", r["delta"])
     elif optimizer == "rmsprop":
         rows += eq(rf"s_{{{t}}}", rf"{_tex(h['alpha'])} \times {prev('square_avg')} + {_tex(1 - h['alpha'])} \times {g}^2",
                    r["square_avg"])
-        rows += eq(rf"\mathrm{{lr}}\cdot\frac{{f'({a})}}{{\sqrt{{s_{{{t}}}}}+\varepsilon}}",
+        rows += eq(rf"\delta x = \mathrm{{lr}}\cdot\frac{{f'({a})}}{{\sqrt{{s_{{{t}}}}}+\varepsilon}}",
                    rf"{_tex(lr)} \times \frac{{{g}}}{{\sqrt{{{_tex(r['square_avg'])}}} + {_tex(h['eps'])}}}", r["delta"])
     else:
         rows += eq(rf"m_{{{t}}}", rf"{_tex(h['beta1'])} \times {prev('m')} + {_tex(1 - h['beta1'])} \times {g}", r["m"])
         rows += eq(rf"v_{{{t}}}", rf"{_tex(h['beta2'])} \times {prev('v')} + {_tex(1 - h['beta2'])} \times {g}^2", r["v"])
         rows += eq(rf"\hat m_{{{t}}}", rf"{_tex(r['m'])} / (1 - {_tex(h['beta1'])}^{{{t}}})", r["m_hat"])
         rows += eq(rf"\hat v_{{{t}}}", rf"{_tex(r['v'])} / (1 - {_tex(h['beta2'])}^{{{t}}})", r["v_hat"])
-        rows += eq(rf"\mathrm{{lr}}\cdot\frac{{\hat m_{{{t}}}}}{{\sqrt{{\hat v_{{{t}}}}}+\varepsilon}}",
+        rows += eq(rf"\delta x = \mathrm{{lr}}\cdot\frac{{\hat m_{{{t}}}}}{{\sqrt{{\hat v_{{{t}}}}}+\varepsilon}}",
                    rf"{_tex(lr)} \times \frac{{{_tex(r['m_hat'])}}}{{\sqrt{{{_tex(r['v_hat'])}}} + {_tex(h['eps'])}}}",
                    r["delta"])
-    rows += eq(rf"{b} = {a} - \text{{step}}", rf"{x} - {_tex(r['delta'])}", r["new_x"])
+    rows += eq(rf"{b} = {a} - \delta x", rf"{x} - {_tex(r['delta'])}", r["new_x"])  # the course's x′ = x − δx
     return rows
 
 

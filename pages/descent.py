@@ -6,14 +6,16 @@ import streamlit as st
 
 from app import ui
 from lessons import descent as gd
+from lessons import export, views
 
 PAGE = "descent"
 LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 EPS_OPTIONS = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
+MAX_STEPS = 300
 SETTINGS = {
     "x0": ui.Setting(3.0, -10.0, 10.0),
     "lr": ui.Setting(0.05, options=LR_OPTIONS),
-    "steps": ui.Setting(40, 1, 300),
+    "steps": ui.Setting(40, 1, MAX_STEPS),
     "solvers": ui.Setting(["sgd", "rmsprop", "adam"], options=gd.SOLVERS),
     "focus": ui.Setting("sgd", options=gd.SOLVERS),
     "momentum": ui.Setting(0.9, 0.0, 0.99),
@@ -23,13 +25,20 @@ SETTINGS = {
     "eps": ui.Setting(1e-8, options=EPS_OPTIONS),
     "stepwise": ui.Setting(False),
 }
-STEP_KEY = f"{PAGE}.__k"  # how far step-by-step mode has got; not shared through the URL
+STEP_KEY = f"{PAGE}.__k"  # how far step-by-step mode (or Play) has got; not shared through the URL
+PLAY_KEY = f"{PAGE}.__playing"  # whether Play is animating the steps
 TABLE_ROWS = 8
 LABELLED_STEPS = 10  # how many points of each path get their step number printed on the curve
 LABEL_GAP = 0.03  # ... and only those this far apart (a share of the x-range), or numbers overprint
 COLORS = {"sgd": "#d9480f", "momentum": "#7048e8", "rmsprop": "#1c7ed6", "adam": "#2b8a3e"}
 # Where each solver's step numbers sit (pixels above/below the point), so overlapping paths' numbers stay apart.
 LABEL_DY = alt.expr("{'sgd': -12, 'momentum': 14, 'rmsprop': -24, 'adam': 26}[datum.solver]")
+# The words of each verdict code (literal keys, so the string table's tests see every one).
+VERDICTS = {
+    gd.CONVERGED: "descent.v.converged", gd.STUCK: "descent.v.stuck", gd.OSCILLATING: "descent.v.oscillating",
+    gd.APPROACHING: "descent.v.approaching", gd.SLOW: "descent.v.slow", gd.STALLED: "descent.v.stalled",
+    gd.WANDERING: "descent.v.wandering", gd.DIVERGED: "descent.v.diverged", gd.START: "descent.v.start",
+}
 
 
 class Chart(alt.LayerChart):
@@ -37,7 +46,7 @@ class Chart(alt.LayerChart):
 
     Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: on this
     page that was a third of a rerun's script time. The page builds only a few fixed shapes of
-    chart, and tests/test_descent.py checks every one against the schema instead.
+    chart, and the page tests check every one against the schema instead.
     """
 
     def to_dict(self, validate: bool = True, **kwargs) -> dict:
@@ -45,10 +54,17 @@ class Chart(alt.LayerChart):
         return super().to_dict(validate=False, **kwargs)
 
 
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def backdrop(lo: float, hi: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The loss curve and its valley floors over [lo, hi]: the same for every student at this window."""
+    return gd.curve(lo, hi, points=300), gd.local_minima(lo, hi)
+
+
 def labels() -> dict[str, str]:
     """This run's words for solver names and axes, looked up once (charts use them many times)."""
     words = {s: ui.t(f"descent.solver.{s}") for s in gd.SOLVERS}
-    words.update(solver=ui.t("descent.axis.solver"), step=ui.t("descent.axis.step"), valley=ui.t("descent.axis.valley"))
+    words.update(solver=ui.t("descent.axis.solver"), step=ui.t("descent.axis.step"), valley=ui.t("descent.axis.valley"),
+                 grad=ui.t("descent.col.grad"), blew=ui.t("descent.axis.blew"))
     return words
 
 
@@ -60,34 +76,41 @@ def advance() -> None:
 def restart() -> None:
     """The "back to the start" button."""
     st.session_state[STEP_KEY] = 0
+    st.session_state[PLAY_KEY] = False
 
 
-def controls(p: ui.Page, words: dict[str, str]) -> None:
-    """Draw the widgets; their values land in session state under ``p.key``."""
+def toggle_play(last: int) -> None:
+    """Play starts from the beginning (or from the step shown, if it is not the end); Pause stops."""
+    playing = not st.session_state.get(PLAY_KEY, False)
+    st.session_state[PLAY_KEY] = playing
+    if playing and st.session_state.get(STEP_KEY, 0) >= last:
+        st.session_state[STEP_KEY] = 0
+
+
+def controls(p: ui.Page, words: dict[str, str], last: int) -> None:
+    """The main sliders, the solvers, Play and Reset; the solvers' settings folded away."""
     # Labels fixed now, in this run's language: AppTest calls format_func outside the run.
     names = words.__getitem__
-    with st.container(border=True):
-        c1, c2, c3, c4 = st.columns([1, 1.3, 1, 1.6])
-        c1.slider(ui.t("descent.x0"), -10.0, 10.0, step=0.1, format="%.1f", key=p.key("x0"))
-        c2.select_slider(ui.t("descent.lr"), options=LR_OPTIONS, format_func=lambda v: f"{v:g}", key=p.key("lr"))
-        c3.slider(ui.t("descent.steps"), 1, 300, key=p.key("steps"))
-        c4.multiselect(ui.t("descent.solvers"), gd.SOLVERS, format_func=names, key=p.key("solvers"))
-        with st.expander(ui.t("descent.hyper")):
-            st.caption(ui.t("descent.hyper_note"))
-            h1, h2, h3, h4, h5 = st.columns(5)
-            h1.slider(ui.t("descent.momentum"), 0.0, 0.99, step=0.01, key=p.key("momentum"))
-            h2.slider(ui.t("descent.alpha"), 0.5, 0.999, step=0.001, format="%.3f", key=p.key("alpha"))
-            h3.slider(ui.t("descent.beta1"), 0.0, 0.999, step=0.001, format="%.3f", key=p.key("beta1"))
-            h4.slider(ui.t("descent.beta2"), 0.9, 0.9999, step=0.0001, format="%.4f", key=p.key("beta2"))
-            h5.select_slider(ui.t("descent.eps"), options=EPS_OPTIONS, format_func=lambda v: f"{v:g}", key=p.key("eps"))
-        chosen = p["solvers"]
-        if chosen and p["focus"] not in chosen:
-            p["focus"] = chosen[0]  # before its widget: the focus must be drawn
-        f1, f2, f3 = st.columns([2, 1, 1], vertical_alignment="bottom")
-        if chosen:
-            f1.selectbox(ui.t("descent.focus"), chosen, format_func=names, key=p.key("focus"))
-        f2.toggle(ui.t("descent.stepwise"), key=p.key("stepwise"))
-        p.reset_button(where=f3)
+    st.slider(ui.t("descent.x0"), -10.0, 10.0, step=0.1, format="%.1f", key=p.key("x0"))
+    st.select_slider(ui.t("descent.lr"), options=LR_OPTIONS, format_func=lambda v: f"{v:g}", key=p.key("lr"),
+                     help=ui.t("descent.lr_help"))
+    st.slider(ui.t("descent.steps"), 1, MAX_STEPS, key=p.key("steps"))
+    st.multiselect(ui.t("descent.solvers"), gd.SOLVERS, format_func=names, key=p.key("solvers"),
+                   placeholder=ui.t("descent.pick_solver"))
+    playing = st.session_state.get(PLAY_KEY, False)
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.button(ui.t("descent.pause" if playing else "descent.play"), key=p.key("__play"), type="primary",
+                  on_click=toggle_play, args=(last,), disabled=not p["solvers"])
+        st.select_slider(ui.t("descent.speed"), options=[1, 2, 3, 4], key=p.key("speed"), label_visibility="collapsed",
+                         format_func=lambda v: ui.t("descent.speed_value", n=v), width=120)
+        p.reset_button()
+    with st.expander(ui.t("descent.hyper")):
+        st.caption(ui.t("descent.hyper_note"))
+        st.slider(ui.t("descent.momentum"), 0.0, 0.99, step=0.01, key=p.key("momentum"))
+        st.slider(ui.t("descent.alpha"), 0.5, 0.999, step=0.001, format="%.3f", key=p.key("alpha"))
+        st.slider(ui.t("descent.beta1"), 0.0, 0.999, step=0.001, format="%.3f", key=p.key("beta1"))
+        st.slider(ui.t("descent.beta2"), 0.9, 0.9999, step=0.0001, format="%.4f", key=p.key("beta2"))
+        st.select_slider(ui.t("descent.eps"), options=EPS_OPTIONS, format_func=lambda v: f"{v:g}", key=p.key("eps"))
 
 
 def hyper(p: ui.Page) -> dict:
@@ -95,14 +118,15 @@ def hyper(p: ui.Page) -> dict:
     return {"momentum": p["momentum"], "alpha": p["alpha"], "betas": (p["beta1"], p["beta2"]), "eps": p["eps"]}
 
 
-def curve_chart(path: pd.DataFrame, window: tuple[float, float], stepwise: bool, words: dict[str, str]) -> Chart:
+def curve_chart(path: pd.DataFrame, window: tuple[float, float], ringed: bool, words: dict[str, str]) -> Chart:
     """The loss curve, its valley floors, and each solver's path as numbered points."""
     lo, hi = window
+    line, floors = backdrop(lo, hi)
     x, y = alt.X("x:Q", scale=alt.Scale(domain=[lo, hi], nice=False)), alt.Y("loss:Q")
-    curve = alt.Chart(gd.curve(lo, hi)).mark_line(color="#868e96").encode(
+    curve = alt.Chart(line).mark_line(color="#868e96").encode(
         x, y, tooltip=[alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("loss:Q", format=".3f")]
     )
-    valleys = alt.Chart(gd.local_minima(lo, hi).assign(kind=words["valley"])).mark_point(
+    valleys = alt.Chart(floors.assign(kind=words["valley"])).mark_point(
         shape="triangle-down", size=120, filled=True, color="#495057"
     ).encode(x, y, tooltip=[alt.Tooltip("kind:N", title=" "), alt.Tooltip("x:Q", format=".4f"),
                             alt.Tooltip("loss:Q", format=".4f")])
@@ -120,10 +144,10 @@ def curve_chart(path: pd.DataFrame, window: tuple[float, float], stepwise: bool,
             .encode(text=alt.Text("step:Q")),
         ]
     layers.append(valleys)  # on top, so a path never hides where the valley floors are
-    if stepwise and not path.empty:  # ring the point each solver has just reached
+    if ringed and not path.empty:  # ring the point each solver has just reached
         now = path[path["step"] == path.groupby("solver")["step"].transform("max")]
         layers.append(base.properties(data=now).mark_point(size=260, strokeWidth=2.5, filled=False))
-    return Chart(layer=layers, title=ui.t("descent.chart.curve"), height=420)
+    return Chart(layer=layers, title=ui.t("descent.chart.curve"), height=400)
 
 
 def long_frame(runs: dict[str, pd.DataFrame], words: dict[str, str]) -> pd.DataFrame:
@@ -145,33 +169,41 @@ def path_tooltip(words: dict[str, str]) -> list[alt.Tooltip]:
     return [
         alt.Tooltip("name:N", title=words["solver"]),
         alt.Tooltip("step:Q", title=words["step"]),
-        alt.Tooltip("x:Q", format=".5f"),
-        alt.Tooltip("loss:Q", format=".5f"),
-        alt.Tooltip("grad:Q", title="f′(x)", format=".5f"),
+        alt.Tooltip("x:Q", title="x", format=".5f"),
+        alt.Tooltip("loss:Q", title="loss", format=".5f"),
+        alt.Tooltip("grad:Q", title=words["grad"], format=".5f"),
     ]
 
 
-def step_chart(path: pd.DataFrame, field: str, title: str, words: dict[str, str],
+def step_chart(view: views.ChartView, field: str, title: str, words: dict[str, str],
                floors: pd.DataFrame | None = None) -> Chart:
-    """One quantity (loss or x) against the step number, a line per solver; valley floors dashed."""
-    lines = alt.Chart(path).mark_line(point=alt.OverlayMarkDef(size=28)).encode(
-        alt.X("step:Q", title=words["step"], axis=alt.Axis(tickMinStep=1, format="d")),
-        alt.Y(f"{field}:Q", title=field),
-        solver_color(path, words),
-        tooltip=path_tooltip(words),
+    """One quantity (loss or x) against the step number, a line per solver, cut to a readable range;
+    a run that left the range or blew up is marked where it did; valley floors dashed."""
+    path = view.frame.assign(name=view.frame["solver"].map(words))
+    y = alt.Y(f"{field}:Q", title=field, scale=alt.Scale(domain=list(view.domain), nice=False))
+    lines = alt.Chart(path).mark_line(point=alt.OverlayMarkDef(size=28), clip=True).encode(
+        alt.X("step:Q", title=words["step"], axis=alt.Axis(tickMinStep=1, format="d")), y,
+        solver_color(path, words), tooltip=path_tooltip(words),
     )
     layers = [lines]
     if floors is not None and not floors.empty:
-        layers.insert(0, alt.Chart(floors.assign(kind=words["valley"])).mark_rule(
+        inside = floors[(floors["x"] >= view.domain[0]) & (floors["x"] <= view.domain[1])]
+        layers.insert(0, alt.Chart(inside.assign(kind=words["valley"])).mark_rule(
             strokeDash=[4, 4], color="#868e96").encode(
-            alt.Y("x:Q"), tooltip=[alt.Tooltip("kind:N", title=" "), alt.Tooltip("x:Q", format=".4f")]))
-    return Chart(layer=layers, title=title, height=330)
+            alt.Y("x:Q"), tooltip=[alt.Tooltip("kind:N", title=" "), alt.Tooltip("x:Q", title="x", format=".4f")]))
+    if len(view.marks):
+        marks = view.marks.assign(name=view.marks["series"].map(words), what=words["blew"])
+        layers.append(alt.Chart(marks).mark_point(shape="cross", size=220, filled=True, color="#c92a2a").encode(
+            alt.X("step:Q"), alt.Y("shown:Q"),
+            tooltip=[alt.Tooltip("name:N", title=words["solver"]), alt.Tooltip("what:N", title=" "),
+                     alt.Tooltip("step:Q", title=words["step"]), alt.Tooltip("value:Q", title=field, format=".4g")]))
+    return Chart(layer=layers, title=title, height=300)
 
 
 def say(solver: str, verdict: gd.Verdict, lr: float, words: dict[str, str]) -> None:
     """One solver's verdict in plain words: an error for divergence, else a note."""
     text = ui.t(
-        f"descent.v.{verdict.code}",
+        VERDICTS[verdict.code],
         solver=words[solver],
         **{k: v for k, v in {
             "minimum": verdict.minimum, "loss": verdict.minimum_loss, "lowest": verdict.lowest,
@@ -191,7 +223,7 @@ def first_steps_table(run: pd.DataFrame, solver: str) -> None:
     """The first updates of the focus solver: x, f′(x), lr·f′(x), the solver's state, the new x."""
     state = {"momentum": ["velocity"], "rmsprop": ["square_avg"], "adam": ["m_hat", "v_hat"]}.get(solver, [])
     columns = ["step", "x", "grad", "lr_grad", *state, *(["delta"] if solver != "sgd" else []), "new_x"]
-    if run.empty:  # the very first step blew up: the verdict above says so
+    if run.empty:  # the very first step blew up: the verdict says so
         return
     shown = run.head(TABLE_ROWS)[columns]
     st.markdown(ui.t("descent.table", count=len(shown)))
@@ -220,24 +252,42 @@ def step_by_step(p: ui.Page, upd: pd.DataFrame, solver: str, k: int, last: int, 
 
 def autograd_check(p: ui.Page, points: list[float]) -> None:
     """Hand derivative vs. torch.autograd, computed only when asked (it loads torch)."""
-    with st.expander(ui.t("descent.autograd")):
-        st.markdown(ui.t("descent.autograd_intro"))
-        if st.button(ui.t("descent.autograd_button"), key=p.key("__autograd")):
-            with st.spinner(ui.t("descent.autograd_loading")):
-                table = gd.compare_with_autograd(points)
-            names = {c: ui.t(f"descent.col.{c}") for c in ("hand", "autograd", "difference")}
-            st.dataframe(
-                table.rename(columns=names), hide_index=True, width="stretch",
-                column_config={names["hand"]: st.column_config.NumberColumn(format="%.15g"),
-                               names["autograd"]: st.column_config.NumberColumn(format="%.15g"),
-                               names["difference"]: st.column_config.NumberColumn(format="%.3e")},
-            )
-            gap = float(table["difference"].max())
-            scale = max(1.0, float(table["hand"].abs().max()))
-            if gap <= 1e-9 * scale:
-                st.success(ui.t("descent.autograd_ok", gap=gap))
-            else:
-                st.error(ui.t("descent.autograd_bad", gap=gap))
+    st.markdown(ui.t("descent.autograd_intro"))
+    if st.button(ui.t("descent.autograd_button"), key=p.key("__autograd")):
+        with st.spinner(ui.t("descent.autograd_loading")):
+            table = gd.compare_with_autograd(points)
+        names = {c: ui.t(f"descent.col.{c}") for c in ("hand", "autograd", "difference")}
+        st.dataframe(
+            table.rename(columns=names), hide_index=True, width="stretch",
+            column_config={names["hand"]: st.column_config.NumberColumn(format="%.15g"),
+                           names["autograd"]: st.column_config.NumberColumn(format="%.15g"),
+                           names["difference"]: st.column_config.NumberColumn(format="%.3e")},
+        )
+        gap = float(table["difference"].max())
+        scale = max(1.0, float(table["hand"].abs().max()))
+        if gap <= 1e-9 * scale:
+            st.success(ui.t("descent.autograd_ok", gap=gap))
+        else:
+            st.error(ui.t("descent.autograd_bad", gap=gap))
+
+
+def take_home(p: ui.Page) -> None:
+    """The experiment as a PyTorch program to run at home; written only while the expander is open."""
+    home = st.expander(ui.t("export.title"), icon="🏠", key=p.key("__home"), on_change="rerun")
+    with home:
+        if not home.open:
+            return
+        try:
+            code = export.course_code(PAGE, {name: p[name] for name in SETTINGS}, lang=ui.lang())
+        except export.ExportError as e:
+            st.error(ui.t(f"export.err.{e.code}", **e.fields))
+            return
+        st.caption(ui.t("export.intro"))
+        st.code(code, language="python")
+        file = export.course_code_filename(PAGE)
+        st.download_button(ui.t("export.download", file=file), code, file_name=file, mime="text/x-python",
+                           key=p.key("__download_code"))
+        st.markdown(export.run_hint(PAGE, ui.lang()))
 
 
 PRESETS = [
@@ -247,62 +297,103 @@ PRESETS = [
 ]
 
 
-def lesson(p: ui.Page, words: dict[str, str]) -> None:
-    """The runs of the chosen solvers: the curve, loss and x per step, verdicts, the update rule and table."""
+def try_first(p: ui.Page) -> None:
+    """The first "try it" prompt in plain view, its Load button beside it; the others folded below."""
+    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
+    button_col.button(ui.t("app.load"), key=p.key("__try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
+
+
+def experiment(p: ui.Page, words: dict[str, str], clock: bool) -> None:
+    """The sliders beside the loss curve, the verdicts, and the details in tabs (only the open one is built).
+
+    It reruns on its own when a widget in it moves, and every frame of Play is one such rerun.
+    ``clock``: whether this fragment was set to rerun every frame (Play was on at the last whole-page run).
+    """
+    if st.session_state.get(PLAY_KEY, False) != clock:
+        st.rerun()  # Play or Pause pressed: the frame clock starts or stops with a whole-page run
     x0, lr, steps = p["x0"], p["lr"], p["steps"]
     solvers = [s for s in gd.SOLVERS if s in p["solvers"]]
     runs = {s: gd.descend(x0, lr, steps, s, **hyper(p)) for s in solvers}
-    stepwise = bool(p["stepwise"]) and bool(solvers)
     last = max((len(r) - 1 for r in runs.values()), default=0)
     k = min(st.session_state.get(STEP_KEY, 0), last)
+    if st.session_state.get(PLAY_KEY, False):  # one frame further; the last frame ends the play
+        following = views.next_step(k, views.play_steps(last)) if solvers else None
+        k = last if following is None else following
+        st.session_state[PLAY_KEY] = k < last
+    playing = st.session_state.get(PLAY_KEY, False)
     st.session_state[STEP_KEY] = k
-    path = long_frame(runs, words)
-    full_window = gd.view_window(path["x"])
-    if stepwise:
-        path = path[path["step"] <= k]
-    window = gd.view_window(path["x"])
-    hidden = int((path["x"].abs() > gd.VIEW_CAP).sum())
+    stepwise = bool(p["stepwise"]) and bool(solvers)
+    shown = k if (stepwise or playing) else None
 
+    control_col, chart_col = st.columns([1, 2], gap="medium")
+    with control_col:
+        controls(p, words, last)
+    path = long_frame({s: gd.upto(r, shown) for s, r in runs.items()}, words)
+    with chart_col:
+        ui.show_chart(curve_chart(path, gd.view_window(path["x"]), shown is not None, words))
+        hidden = int((path["x"].abs() > gd.VIEW_CAP).sum())
+        if hidden:
+            st.caption(ui.t("descent.hidden", count=hidden, cap=f"{gd.VIEW_CAP:g}"))
     if not solvers:
         st.warning(ui.t("descent.no_solver"))
-    focus = p["focus"]
-    upd = gd.updates(x0, lr, steps, focus, **hyper(p)) if solvers else None
-    if stepwise:
-        chart_col, step_col = st.columns(2)
-        with chart_col:
-            ui.show_chart(curve_chart(path, window, True, words))
-        with step_col:
-            step_by_step(p, upd, focus, k, last, words)
-    else:
-        ui.show_chart(curve_chart(path, window, False, words))
-    if hidden:
-        st.caption(ui.t("descent.hidden", count=hidden, cap=f"{gd.VIEW_CAP:g}"))
-    if not solvers:
         return
 
-    left, right = st.columns(2)
-    with left:
-        ui.show_chart(step_chart(path, "loss", ui.t("descent.chart.loss"), words))
-    with right:
-        ui.show_chart(step_chart(path, "x", ui.t("descent.chart.x"), words, gd.local_minima(*full_window)))
-
-    st.subheader(ui.t("descent.verdict"))
+    at_limits = lr == LR_OPTIONS[-1] and steps == MAX_STEPS
     for s, run in runs.items():
-        say(s, gd.classify(run, *gd.X_RANGE), lr, words)
+        say(s, gd.classify(run, *gd.X_RANGE, step=shown, at_limits=at_limits), lr, words)
 
-    st.markdown(ui.t("descent.rule", solver=words[focus]))
-    st.latex(gd.RULES[focus])
-    if not stepwise:
-        st.caption(ui.t("descent.step_hint"))
-    first_steps_table(upd, focus)
-    autograd_check(p, [x0, float(runs[focus]["x"].iloc[-1])])
+    chosen = p["solvers"]
+    if p["focus"] not in chosen:
+        p["focus"] = chosen[0]  # before its widget: the focus must be drawn
+    focus_col, mode_col = st.columns([2, 1], vertical_alignment="bottom")
+    focus_col.selectbox(ui.t("descent.focus"), chosen, format_func=words.__getitem__, key=p.key("focus"))
+    mode_col.toggle(ui.t("descent.stepwise"), key=p.key("stepwise"))
+    focus = p["focus"]
+    upd = gd.updates(x0, lr, steps, focus, **hyper(p))
+    if stepwise:
+        step_by_step(p, upd, focus, k, last, words)
+
+    # The course's words first: the default tab costs nothing, the charts of the others only when opened.
+    names = [ui.t("descent.tab.course"), ui.t("descent.tab.steps"), ui.t("descent.tab.rule"), ui.t("descent.tab.autograd")]
+    course, per_step, rule, autograd = st.tabs(names, key=p.key("__tab"), on_change="rerun")
+    with course:
+        if course.open:
+            st.markdown(ui.t("descent.course"))
+            st.latex(r"\begin{gathered}" + gd.LOSS_LATEX.replace(r", \qquad", r" \\ ") + r"\end{gathered}")
+            if not stepwise:
+                st.caption(ui.t("descent.step_hint"))
+    with per_step:
+        if per_step.open:
+            x_view = gd.step_view(runs, "x", step=shown)
+            loss_view = gd.step_view(runs, "loss", step=shown)
+            left, right = st.columns(2)
+            with left:
+                ui.show_chart(step_chart(loss_view, "loss", ui.t("descent.chart.loss"), words))
+            with right:
+                ui.show_chart(step_chart(x_view, "x", ui.t("descent.chart.x"), words, backdrop(*x_view.domain)[1]))
+            if x_view.clipped or loss_view.clipped:
+                st.caption(ui.t("descent.clipped"))
+    with rule:
+        if rule.open:
+            st.markdown(ui.t("descent.rule", solver=words[focus]))
+            st.latex(gd.RULES[focus])
+            first_steps_table(upd, focus)
+    with autograd:
+        if autograd.open:
+            autograd_check(p, [x0, float(runs[focus]["x"].iloc[-1])])
+    take_home(p)
+    p.sync_to_url()  # a fragment's rerun skips the page's own sync at the end
+    if clock and not st.session_state[PLAY_KEY]:
+        st.rerun()  # the last frame is drawn: stop the clock
 
 
 with ui.page(PAGE, SETTINGS) as p:
     words = labels()
-    st.markdown(ui.t("descent.course"))
-    st.latex(gd.LOSS_LATEX)
-    p.try_it(PRESETS)
-    controls(p, words)
+    try_first(p)
+    p.try_it(PRESETS[1:])
+    speed = st.session_state.setdefault(p.key("speed"), 2)
+    playing = st.session_state.get(PLAY_KEY, False)
+    # Play reruns only this fragment, every frame; pausing or the last frame stops the clock.
     with ui.caught():
-        lesson(p, words)
+        st.fragment(experiment, run_every=views.frame_seconds(speed) if playing else None, key=p.key("__experiment"))(p, words, playing)

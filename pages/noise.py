@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
-from lessons import regression
+from lessons import export, regression
 
 PAGE = "noise"
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.02, 0.025, 0.03, 0.05]
@@ -20,6 +20,8 @@ SETTINGS = {
     "iters": ui.Setting(1000, 1, 3000),
 }
 X_RANGE = (0.0, 10.0)
+# What a diverged descent says, by the verdict's code (literal keys, so the string table's tests see them).
+FIT_WORDS = {regression.FIT_DIVERGED_SCALE: "regression.diverged", regression.FIT_DIVERGED_RATE: "regression.diverged_rate"}
 
 
 def scatter_chart(points, lines: pd.DataFrame) -> alt.Chart:
@@ -34,9 +36,9 @@ def scatter_chart(points, lines: pd.DataFrame) -> alt.Chart:
         color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom"),
                         scale=alt.Scale(domain=order, range=["#2b8a3e", "#d9480f", "#1c7ed6"])),
         strokeDash=alt.StrokeDash("line:N", legend=None, scale=alt.Scale(domain=order, range=[[1, 0], [1, 0], [6, 4]])),
-        tooltip=["line:N"],
+        tooltip=[alt.Tooltip("line:N", title=ui.t("regression.col_line"))],
     )
-    return (dots + drawn).properties(height=360)
+    return (dots + drawn).properties(height=340)
 
 
 def loss_chart(path: pd.DataFrame) -> alt.Chart:
@@ -45,7 +47,8 @@ def loss_chart(path: pd.DataFrame) -> alt.Chart:
     return alt.Chart(shown).mark_line(color="#d9480f").encode(
         x=alt.X("iteration:Q", title=ui.t("regression.iteration")),
         y=alt.Y("error:Q", title=ui.t("regression.mse"), scale=alt.Scale(type="log")),
-        tooltip=["iteration:Q", alt.Tooltip("error:Q", format=".6g")],
+        tooltip=[alt.Tooltip("iteration:Q", title=ui.t("regression.iteration")),
+                 alt.Tooltip("error:Q", title=ui.t("regression.mse"), format=".6g")],
     ).properties(height=260)
 
 
@@ -67,80 +70,31 @@ PRESETS = [
 ]
 
 
+def try_first(p: ui.Page) -> None:
+    """The first "try it" prompt in plain view, its Load button beside it; the others folded below."""
+    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
+    button_col.button(ui.t("app.load"), key=p.key("__try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
+
+
 def controls(p: ui.Page) -> None:
-    """The true line and its noise on the left, the descent's settings on the right."""
-    data_col, fit_col = st.columns([3, 2])
-    with data_col:
-        st.subheader(ui.t("regression.noise.data_header"))
-        c1, c2 = st.columns(2)
-        c1.slider(ui.t("regression.noise.w"), -5.0, 5.0, step=0.1, key=p.key("w"))
-        c2.slider(ui.t("regression.noise.b"), -10.0, 10.0, step=0.1, key=p.key("b"))
-        c1.slider(ui.t("regression.noise.noise_mean"), -3.0, 3.0, step=0.01, key=p.key("noise_mean"))
-        c2.slider(ui.t("regression.noise.noise_std"), 0.0, 5.0, step=0.1, key=p.key("noise_std"))
-        c1.slider(ui.t("regression.noise.n"), 2, 1000, step=1, key=p.key("n"))
-        c2.number_input(ui.t("regression.noise.seed"), 0, 999, step=1, key=p.key("seed"))
-    with fit_col:
-        st.subheader(ui.t("regression.noise.fit_header"))
-        st.select_slider(ui.t("regression.lr"), options=LEARNING_RATES, format_func=lambda v: f"{v:g}", key=p.key("lr"))
-        st.slider(ui.t("regression.iters"), 1, 3000, step=1, key=p.key("iters"))
-        st.caption(ui.t("regression.noise.start_note"))
-        p.reset_button()
+    """The true line and its noise, then the descent's settings and a reset."""
+    c1, c2 = st.columns(2)
+    c1.slider(ui.t("regression.noise.w"), -5.0, 5.0, step=0.1, key=p.key("w"))
+    c2.slider(ui.t("regression.noise.b"), -10.0, 10.0, step=0.1, key=p.key("b"))
+    c1.slider(ui.t("regression.noise.noise_mean"), -3.0, 3.0, step=0.01, key=p.key("noise_mean"))
+    c2.slider(ui.t("regression.noise.noise_std"), 0.0, 5.0, step=0.1, key=p.key("noise_std"))
+    c1.slider(ui.t("regression.noise.n"), 2, 1000, step=1, key=p.key("n"))
+    c2.number_input(ui.t("regression.noise.seed"), 0, 999, step=1, key=p.key("seed"))
+    st.select_slider(ui.t("regression.lr"), options=LEARNING_RATES, format_func=lambda v: f"{v:g}", key=p.key("lr"),
+                     help=ui.t("regression.lr_help"))
+    st.slider(ui.t("regression.iters"), 1, 3000, step=1, key=p.key("iters"))
+    st.caption(ui.t("regression.noise.start_note"))
+    p.reset_button()
 
 
-def lesson(p: ui.Page) -> None:
-    """Fit the noisy points back: the lines, the loss surface, the loss, the noise, and the table."""
-    w, b = p["w"], p["b"]
-    lr, iters = p["lr"], p["iters"]
-    points = regression.make_noisy_line(
-        w, b, n=p["n"], noise_mean=p["noise_mean"],
-        noise_std=p["noise_std"], x_range=X_RANGE, seed=p["seed"])
-    run = regression.gradient_descent_history(points, 0.0, 0.0, lr, iters)
-    best = regression.least_squares(points) if regression.x_has_spread(points) else None
-    path = regression.path_frame(run)
-    grew = run.growth_at
-    gd_b, gd_w = float(run.b[-1]), float(run.m[-1])
-
-    if grew is not None:
-        st.error(ui.t("regression.diverged", lr=f"{lr:g}", step=grew,
-                      lr_max=f"{regression.max_stable_learning_rate(points):.3g}"))
-    if best is None:
-        st.warning(ui.t("regression.no_spread"))
-
-    left, right = st.columns(2)
-    with left:
-        st.markdown(ui.t("regression.noise.scatter_title"))
-        lines = [regression.line_frame(b, w, *X_RANGE, ui.t("regression.line_true"))]
-        if grew is None:
-            lines.append(regression.line_frame(gd_b, gd_w, *X_RANGE, ui.t("regression.line_gd")))
-        if best is not None:
-            lines.append(regression.line_frame(best[0], best[1], *X_RANGE, ui.t("regression.line_ls")))
-        ui.show_chart(scatter_chart(points, pd.concat(lines, ignore_index=True)))
-    with right:
-        st.markdown(ui.t("regression.contour_title"))
-        box = regression.contour_view_box(path, [(0.0, 0.0), (b, w)], best, diverged=grew is not None)
-        ui.show_chart(ui.loss_contour_chart(points, path, best, box))
-        st.caption(ui.t("regression.contour_caption"))
-
-    left, right = st.columns(2)
-    with left:
-        st.markdown(ui.t("regression.loss_title"))
-        if path["error"].gt(0).any():
-            ui.show_chart(loss_chart(path))
-        else:
-            st.info(ui.t("regression.loss_zero"))
-    with right:
-        st.markdown(ui.t("regression.noise.hist_title"))
-        noise = regression.noise_of(points, w, b)
-        ui.show_chart(noise_chart(noise))
-        st.caption(ui.t("regression.noise.hist_caption", mean=f"{noise.mean():.3f}", std=f"{noise.std():.3f}",
-                        set_mean=f"{p['noise_mean']:g}", set_std=f"{p['noise_std']:g}"))
-
-    st.markdown(ui.t("regression.noise.compare_title"))
-    rows = [(ui.t("regression.line_true"), w, b)]
-    if grew is None:
-        rows.append((ui.t("regression.line_gd"), gd_w, gd_b))
-    if best is not None:
-        rows.append((ui.t("regression.line_ls"), best[1], best[0]))
+def compare_table(points, rows) -> None:
+    """The true line, descent and the closed form side by side, with their mean and summed loss."""
     table = pd.DataFrame([
         {
             ui.t("regression.col_line"): name,
@@ -153,17 +107,100 @@ def lesson(p: ui.Page) -> None:
     ])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={name: st.column_config.NumberColumn(format="%.6f") for name in table.columns[1:]})
-    if best is not None and grew is None:
-        st.caption(ui.t("regression.noise.gap", dw=f"{abs(gd_w - best[1]):.2e}", db=f"{abs(gd_b - best[0]):.2e}",
-                        iters=iters))
 
-    st.markdown(ui.t("regression.noise.why_sum_title"))
-    st.markdown(ui.t("regression.noise.why_sum", n=len(points)))
+
+def take_home(p: ui.Page) -> None:
+    """The experiment as a PyTorch program to run at home; written only while the expander is open."""
+    home = st.expander(ui.t("export.title"), icon="🏠", key=p.key("__home"), on_change="rerun")
+    with home:
+        if not home.open:
+            return
+        try:
+            code = export.course_code(PAGE, {name: p[name] for name in SETTINGS}, lang=ui.lang())
+        except export.ExportError as e:
+            st.error(ui.t(f"export.err.{e.code}", **e.fields))
+            return
+        st.caption(ui.t("export.intro"))
+        st.code(code, language="python")
+        file = export.course_code_filename(PAGE)
+        st.download_button(ui.t("export.download", file=file), code, file_name=file, mime="text/x-python",
+                           key=p.key("__download_code"))
+        st.markdown(export.run_hint(PAGE, ui.lang()))
+
+
+def experiment(p: ui.Page) -> None:
+    """The sliders beside the data and its fitted lines; the loss surface, the loss, the noise and the
+    numbers in tabs (only the open one is built). It reruns on its own when one of its widgets moves."""
+    control_col, chart_col = st.columns([2, 3], gap="medium")
+    with control_col:
+        controls(p)
+    w, b = p["w"], p["b"]
+    lr, iters = p["lr"], p["iters"]
+    points = regression.make_noisy_line(
+        w, b, n=p["n"], noise_mean=p["noise_mean"],
+        noise_std=p["noise_std"], x_range=X_RANGE, seed=p["seed"])
+    run = regression.gradient_descent_history(points, 0.0, 0.0, lr, iters)
+    best = regression.least_squares(points) if regression.x_has_spread(points) else None
+    verdict = regression.fit_verdict(run, points)
+    grew = verdict.step if verdict.code != regression.FIT_OK else None
+    gd_b, gd_w = float(run.b[verdict.last_finite]), float(run.m[verdict.last_finite])
+
+    with chart_col:
+        lines = [regression.line_frame(b, w, *X_RANGE, ui.t("regression.line_true"))]
+        if grew is None:
+            lines.append(regression.line_frame(gd_b, gd_w, *X_RANGE, ui.t("regression.line_gd")))
+        if best is not None:
+            lines.append(regression.line_frame(best[0], best[1], *X_RANGE, ui.t("regression.line_ls")))
+        ui.show_chart(scatter_chart(points, pd.concat(lines, ignore_index=True)))
+        if grew is not None:
+            st.error(ui.t(FIT_WORDS[verdict.code], lr=f"{lr:g}", step=grew, lr_max=f"{verdict.lr_max:.3g}"))
+        if best is None:
+            st.warning(ui.t("regression.no_spread"))
+        elif grew is None:
+            st.caption(ui.t("regression.noise.gap", dw=f"{abs(gd_w - best[1]):.2e}", db=f"{abs(gd_b - best[0]):.2e}",
+                            iters=iters))
+
+    names = [ui.t("regression.noise.tab.why"), ui.t("regression.noise.tab.surface"), ui.t("regression.noise.tab.loss"),
+             ui.t("regression.noise.tab.noise"), ui.t("regression.noise.tab.numbers")]
+    why, surface, loss, noise_tab, numbers = st.tabs(names, key=p.key("__tab"), on_change="rerun")
+    with why:
+        if why.open:
+            st.markdown(ui.t("regression.noise.intro"))
+            st.markdown(ui.t("regression.noise.why_sum_title"))
+            st.markdown(ui.t("regression.noise.why_sum", n=len(points)))
+    with surface:
+        if surface.open:
+            path = regression.path_frame(run)
+            box = regression.contour_view_box(path, [(0.0, 0.0), (b, w)], best, diverged=grew is not None)
+            ui.show_chart(ui.loss_contour_chart(points, path, best, box))
+            st.caption(ui.t("regression.contour_caption"))
+    with loss:
+        if loss.open:
+            path = regression.path_frame(run)
+            if path["error"].gt(0).any():
+                ui.show_chart(loss_chart(path))
+            else:
+                st.info(ui.t("regression.loss_zero"))
+    with noise_tab:
+        if noise_tab.open:
+            noise = regression.noise_of(points, w, b)
+            ui.show_chart(noise_chart(noise))
+            st.caption(ui.t("regression.noise.hist_caption", mean=f"{noise.mean():.3f}", std=f"{noise.std():.3f}",
+                            set_mean=f"{p['noise_mean']:g}", set_std=f"{p['noise_std']:g}"))
+    with numbers:
+        if numbers.open:
+            rows = [(ui.t("regression.line_true"), w, b)]
+            if grew is None:
+                rows.append((ui.t("regression.line_gd"), gd_w, gd_b))
+            if best is not None:
+                rows.append((ui.t("regression.line_ls"), best[1], best[0]))
+            compare_table(points, rows)
+    take_home(p)
+    p.sync_to_url()  # a fragment's rerun skips the page's own sync at the end
 
 
 with ui.page(PAGE, SETTINGS) as p:
-    p.try_it(PRESETS)
-    st.markdown(ui.t("regression.noise.intro"))
-    controls(p)
+    try_first(p)
+    p.try_it(PRESETS[1:])
     with ui.caught():
-        lesson(p)
+        st.fragment(experiment, key=p.key("__experiment"))(p)

@@ -1,6 +1,7 @@
-"""Lesson 3: the course's data.csv exercise, run on the example data or on a student's own CSV."""
+"""Lesson 3: the course's data.csv exercise, run on the example data, the course's own file or a student's CSV."""
 
-import math
+import os
+import time
 from pathlib import Path
 
 import altair as alt
@@ -8,15 +9,16 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
-from lessons import regression
+from lessons import export, regression, views
 
 PAGE = "regression"
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example.csv"
 LEARNING_RATES = [0.000001, 0.000003, 0.00001, 0.00003, 0.0001, 0.0002, 0.0003, 0.0004, 0.0005,
                   0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 0.9, 1.0, 1.2]
 COURSE = {"lr": 0.0001, "iters": 1000, "b0": 0.0, "m0": 0.0, "normalise": False, "at": 1000}
+SOURCES = ["example", "course", "upload"]
 SETTINGS = {
-    "data": ui.Setting("example", options=["example", "upload"]),
+    "data": ui.Setting("example", options=SOURCES),
     "lr": ui.Setting(0.0001, options=LEARNING_RATES),
     "iters": ui.Setting(1000, 1, 10000),
     "b0": ui.Setting(0.0, -100.0, 100.0),
@@ -28,12 +30,29 @@ UPLOADED = "regression.uploaded"  # the last file that read well: {"name", "id",
 UPLOAD_SEEN = "regression.upload_seen"  # file id of the last upload handled, so each is read once
 UPLOAD_ERROR = "regression.upload_error"  # the last upload's problem: {"name", "code", "fields"}
 RUN = "regression.run"  # the last descent and what it was computed from
+RUNS = "regression.runs"  # this session's runs (views.RunLog), to compare
+PLAY_KEY = "regression.__playing"  # whether Play is animating the replay
+# The words of each data source and of a diverged descent's cause (literal keys, so the string tests see them).
+SOURCE_WORDS = {"example": "regression.data_example", "course": "regression.data_course", "upload": "regression.data_upload"}
+FIT_WORDS = {regression.FIT_DIVERGED_SCALE: "regression.diverged", regression.FIT_DIVERGED_RATE: "regression.diverged_rate"}
+RUN_COLUMNS = {
+    "run": "regression.runs.col.run", "data": "regression.runs.col.data", "lr": "regression.runs.col.lr",
+    "iters": "regression.runs.col.iters", "b0": "regression.runs.col.b0", "m0": "regression.runs.col.m0",
+    "normalise": "regression.runs.col.normalise", "b": "regression.runs.col.b", "m": "regression.runs.col.m",
+    "error": "regression.runs.col.error", "seconds": "regression.runs.col.seconds",
+}
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=1, ttl=24 * 3600, show_spinner=False)
 def example_points():
     """The project's example data (data/example.csv), read once per server."""
     return regression.load_points(EXAMPLE)
+
+
+@st.cache_data(max_entries=2, ttl=3600, show_spinner=False)
+def course_points(path: str, modified: float):
+    """The course's data.csv where this server has it, read once per version of the file."""
+    return regression.load_points(Path(path))
 
 
 def handle_upload(uploaded) -> None:
@@ -55,21 +74,37 @@ def follow_iterations(p: ui.Page) -> None:
     p["at"] = p["iters"]
 
 
-def descend(points, data_id: str, b0: float, m0: float, lr: float, iters: int, normalise: bool):
-    """The descent for these settings, computed once and reused while only the replay slider moves."""
+def toggle_play(p: ui.Page) -> None:
+    """Play replays the descent from step 0 (or from the step shown, if it is not the end); Pause stops."""
+    playing = not st.session_state.get(PLAY_KEY, False)
+    st.session_state[PLAY_KEY] = playing
+    if playing and p["at"] >= p["iters"]:
+        p["at"] = 0
+
+
+def descend(points, data_id: str, data_name: str, b0: float, m0: float, lr: float, iters: int, normalise: bool):
+    """The descent for these settings, computed once and reused while only the replay moves; each new
+    run goes into the session's log of runs to compare."""
     wanted = (data_id, b0, m0, lr, iters, normalise)
     memo = st.session_state.get(RUN)
     if memo is not None and memo[0] == wanted:
         return memo[1]
     bar = st.progress(0.0, text=ui.t("regression.running")) if len(points) * iters > 5_000_000 else None
     progress = (lambda f: bar.progress(min(f, 1.0), text=ui.t("regression.running"))) if bar else None
+    started = time.perf_counter()
     if normalise:
         run = regression.standardised_history(points, b0, m0, lr, iters, progress)
     else:
         run = regression.gradient_descent_history(points, b0, m0, lr, iters, progress)
+    seconds = time.perf_counter() - started
     if bar is not None:
         bar.empty()
     st.session_state[RUN] = (wanted, run)
+    last = regression.fit_verdict(run, points).last_finite
+    log = st.session_state.setdefault(RUNS, views.RunLog(limit=8))
+    log.add({"data": data_name, "lr": lr, "iters": iters, "b0": b0, "m0": m0, "normalise": normalise},
+            results={"b": float(run.b[last]), "m": float(run.m[last]), "error": float(run.error[last])},
+            seconds=seconds, curve=regression.path_frame(run), step="iteration", value="error")
     return run
 
 
@@ -85,9 +120,9 @@ def scatter_chart(points, lines: pd.DataFrame) -> alt.Chart:
         color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom"),
                         scale=alt.Scale(domain=order, range=["#d9480f", "#1c7ed6"])),
         strokeDash=alt.StrokeDash("line:N", legend=None, scale=alt.Scale(domain=order, range=[[1, 0], [6, 4]])),
-        tooltip=["line:N"],
+        tooltip=[alt.Tooltip("line:N", title=ui.t("regression.col_line"))],
     )
-    return (dots + drawn).properties(height=380)
+    return (dots + drawn).properties(height=330)
 
 
 def error_chart(path: pd.DataFrame, at: int) -> alt.Chart:
@@ -96,11 +131,25 @@ def error_chart(path: pd.DataFrame, at: int) -> alt.Chart:
     curve = alt.Chart(shown).mark_line(color="#d9480f").encode(
         x=alt.X("iteration:Q", title=ui.t("regression.iteration")),
         y=alt.Y("error:Q", title=ui.t("regression.mse_log"), scale=alt.Scale(type="log")),
-        tooltip=["iteration:Q", alt.Tooltip("error:Q", format=".10g")],
+        tooltip=[alt.Tooltip("iteration:Q", title=ui.t("regression.iteration")),
+                 alt.Tooltip("error:Q", title=ui.t("regression.mse"), format=".10g")],
     )
     rule = alt.Chart(pd.DataFrame({"iteration": [at]})).mark_rule(color="#1f2328", strokeDash=[4, 3]).encode(
         x="iteration:Q")
     return (curve + rule).properties(height=300)
+
+
+def runs_chart(curves: pd.DataFrame) -> alt.Chart:
+    """Every logged run's error against the iteration, one line per run, on a log axis."""
+    shown = curves[curves["value"] > 0].assign(name=lambda f: f["run"].map(lambda n: ui.t("regression.runs.name", n=n)))
+    return alt.Chart(shown).mark_line().encode(
+        x=alt.X("step:Q", title=ui.t("regression.iteration")),
+        y=alt.Y("value:Q", title=ui.t("regression.mse_log"), scale=alt.Scale(type="log")),
+        color=alt.Color("name:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("name:N", title=ui.t("regression.runs.col.run")),
+                 alt.Tooltip("step:Q", title=ui.t("regression.iteration")),
+                 alt.Tooltip("value:Q", title=ui.t("regression.mse"), format=".6g")],
+    ).properties(height=300)
 
 
 PRESETS = [
@@ -111,15 +160,34 @@ PRESETS = [
 ]
 
 
+def try_first(p: ui.Page) -> None:
+    """The first "try it" prompt in plain view, its Load button beside it; the others folded below."""
+    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
+    button_col.button(ui.t("app.load"), key=p.key("__try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
+
+
 def the_data(p: ui.Page):
-    """The example data or the student's upload: (points, an id that changes when the data does)."""
-    st.subheader(ui.t("regression.data_header"))
-    source_labels = {v: ui.t(f"regression.data_{v}") for v in ("example", "upload")}
-    st.radio(ui.t("regression.data_source"), options=list(source_labels), horizontal=True, key=p.key("data"),
-             format_func=source_labels.__getitem__)
-    points, data_id = None, "example"
+    """The example data, the course's data.csv (where the server has it) or the student's upload:
+    (points, an id that changes when the data does, the file's name for the take-home program)."""
+    course_file = regression.course_data_path()
+    sources = [s for s in SOURCES if s != "course" or course_file]
+    if p["data"] not in sources:
+        p["data"] = "example"  # a link to the course's file, on a server without it
+    words = {s: ui.t(SOURCE_WORDS[s]) for s in sources}
+    st.radio(ui.t("regression.data_source"), options=sources, horizontal=True, key=p.key("data"),
+             format_func=words.__getitem__)
+    points, data_id, name = None, "example", None
     with ui.caught():
-        if p["data"] == "upload":
+        if p["data"] == "course":
+            try:
+                points = course_points(course_file, os.path.getmtime(course_file))
+            except (OSError, regression.PointsFileError):
+                st.error(ui.t("regression.course_unreadable"))
+            else:
+                data_id, name = "course", "data.csv"
+                st.caption(ui.t("regression.using_course", n=len(points)))
+        elif p["data"] == "upload":
             handle_upload(st.file_uploader(ui.t("regression.upload_label"), key=p.key("__file"),
                                            help=ui.t("regression.upload_help")))
             problem = st.session_state.get(UPLOAD_ERROR)
@@ -128,115 +196,187 @@ def the_data(p: ui.Page):
                 st.error(ui.t("regression.err_title", name=problem["name"]) + " "
                          + ui.t(f"regression.err.{problem['code']}", **problem["fields"]))
             if kept:
-                points, data_id = kept["points"], kept["id"]
+                points, data_id, name = kept["points"], kept["id"], kept["name"]
                 st.success(ui.t("regression.using_upload", name=kept["name"], n=f"{len(points):,}"))
             else:
                 st.info(ui.t("regression.upload_waiting"))
     if points is None:
         points = example_points()
-        st.caption(ui.t("regression.using_example", n=len(points)))
-        st.download_button(ui.t("regression.download_example"), EXAMPLE.read_bytes(), file_name="example.csv",
-                           mime="text/csv", key=p.key("__download"))
-    return points, data_id
+        if p["data"] == "example":
+            st.caption(ui.t("regression.using_example", n=len(points)))
+            st.download_button(ui.t("regression.download_example"), EXAMPLE.read_bytes(), file_name="example.csv",
+                               mime="text/csv", key=p.key("__download"))
+    return points, data_id, name
 
 
 def controls(p: ui.Page) -> None:
     """The learning rate, iterations and starting line, the course's settings and a reset."""
-    st.subheader(ui.t("regression.controls_header"))
-    c1, c2, c3 = st.columns(3)
-    c1.select_slider(ui.t("regression.lr"), options=LEARNING_RATES, format_func=lambda v: f"{v:g}", key=p.key("lr"))
-    c1.slider(ui.t("regression.iters"), 1, 10000, step=1, key=p.key("iters"), on_change=follow_iterations, args=(p,))
-    c2.slider(ui.t("regression.b0"), -100.0, 100.0, step=0.5, key=p.key("b0"))
+    st.select_slider(ui.t("regression.lr"), options=LEARNING_RATES, format_func=lambda v: f"{v:g}", key=p.key("lr"),
+                     help=ui.t("regression.lr_help"))
+    st.slider(ui.t("regression.iters"), 1, 10000, step=1, key=p.key("iters"), on_change=follow_iterations, args=(p,))
+    c1, c2 = st.columns(2)
+    c1.slider(ui.t("regression.b0"), -100.0, 100.0, step=0.5, key=p.key("b0"))
     c2.slider(ui.t("regression.m0"), -10.0, 10.0, step=0.1, key=p.key("m0"))
-    c3.toggle(ui.t("regression.normalise"), key=p.key("normalise"), help=ui.t("regression.normalise_help"))
-    c3.button(ui.t("regression.course_button"), key=p.key("__course"), on_click=p.apply, args=(COURSE,))
-    p.reset_button(where=c3)
+    st.toggle(ui.t("regression.normalise"), key=p.key("normalise"), help=ui.t("regression.normalise_help"))
+    with st.container(horizontal=True):
+        st.button(ui.t("regression.course_button"), key=p.key("__course"), on_click=p.apply, args=(COURSE,))
+        p.reset_button()
 
 
-def lesson(p: ui.Page, points, data_id: str) -> None:
-    """The descent on ``points``: the course's printout, divergence help, the replay, the contour, the closed form."""
+def replay(p: ui.Page, run, verdict, points, best, iters: int) -> int:
+    """The replay slider with Play beside it, and the line after the step shown; returns that step."""
+    at = p["at"]
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        playing = st.session_state.get(PLAY_KEY, False)
+        st.slider(ui.t("regression.replay"), 0, iters, step=1, key=p.key("at"))
+        st.button(ui.t("regression.pause" if playing else "regression.play"), key=p.key("__play"), type="primary",
+                  on_click=toggle_play, args=(p,))
+        st.select_slider(ui.t("regression.speed"), options=[1, 2, 3, 4], key=p.key("speed"),
+                         label_visibility="collapsed", format_func=lambda v: ui.t("regression.speed_value", n=v), width=110)
+    shown = regression.fit_verdict(run, points, step=at).last_finite
+    now_b, now_m, now_err = float(run.b[shown]), float(run.m[shown]), float(run.error[shown])
+    st.markdown(ui.t("regression.replay_title", k=shown, b=f"{now_b:.6g}", m=f"{now_m:.6g}", err=f"{now_err:.6g}"))
+    if shown < at:
+        st.warning(ui.t("regression.not_a_number", k=verdict.overflow_step, last=shown))
+    shown_points = regression.sample_points(points)
+    x_lo, x_hi = float(points[:, 0].min()), float(points[:, 0].max())
+    lines = [regression.line_frame(now_b, now_m, x_lo, x_hi, ui.t("regression.line_now"))]
+    if best is not None:
+        lines.append(regression.line_frame(best[0], best[1], x_lo, x_hi, ui.t("regression.line_ls")))
+    ui.show_chart(scatter_chart(shown_points, pd.concat(lines, ignore_index=True)))
+    if len(shown_points) < len(points):
+        st.caption(ui.t("regression.sampled", shown=f"{len(shown_points):,}", total=f"{len(points):,}"))
+    return shown
+
+
+def compare_runs(p: ui.Page) -> None:
+    """This session's runs side by side: their settings and results, and their error curves overlaid."""
+    log = st.session_state.get(RUNS)
+    if log is None or not log.runs:
+        return
+    table = log.table()
+    table["data"] = table["data"].map(lambda d: ui.t(SOURCE_WORDS["example"]) if d == "example" else d)
+    columns = {c: ui.t(RUN_COLUMNS[c]) for c in table.columns}
+    st.dataframe(table.rename(columns=columns), hide_index=True, width="stretch",
+                 column_config={columns["seconds"]: st.column_config.NumberColumn(format="%.3f"),
+                                columns["error"]: st.column_config.NumberColumn(format="%.6g")})
+    ui.show_chart(runs_chart(log.curves()))
+    st.button(ui.t("regression.runs.clear"), key=p.key("__clear_runs"), on_click=log.clear)
+
+
+def take_home(p: ui.Page, data_name: str | None) -> None:
+    """The experiment as a PyTorch program to run at home; written only while the expander is open."""
+    home = st.expander(ui.t("export.title"), icon="🏠", key=p.key("__home"), on_change="rerun")
+    with home:
+        if not home.open:
+            return
+        try:
+            code = export.course_code(PAGE, {name: p[name] for name in SETTINGS}, lang=ui.lang(), data_name=data_name)
+        except export.ExportError as e:
+            st.error(ui.t(f"export.err.{e.code}", **e.fields))
+            return
+        st.caption(ui.t("export.intro"))
+        st.code(code, language="python")
+        file = export.course_code_filename(PAGE)
+        st.download_button(ui.t("export.download", file=file), code, file_name=file, mime="text/x-python",
+                           key=p.key("__download_code"))
+        st.markdown(export.run_hint(PAGE, ui.lang(), data_name=data_name))
+
+
+def experiment(p: ui.Page, clock: bool) -> None:
+    """The data and settings beside the replayed line; the verdict; the printout, the loss surface, the error,
+    the runs to compare and the course's words in tabs (only the open one is built).
+
+    It reruns on its own when a widget in it moves, and every frame of Play is one such rerun.
+    ``clock``: whether this fragment was set to rerun every frame (Play was on at the last whole-page run).
+    """
+    if st.session_state.get(PLAY_KEY, False) != clock:
+        st.rerun()  # Play or Pause pressed: the frame clock starts or stops with a whole-page run
+    control_col, chart_col = st.columns([2, 3], gap="medium")
+    with control_col:
+        points, data_id, data_name = the_data(p)
+        controls(p)
     lr, iters = p["lr"], p["iters"]
     b0, m0 = p["b0"], p["m0"]
     normalise = p["normalise"]
     has_spread = regression.x_has_spread(points)
     if normalise and not has_spread:
-        st.warning(ui.t("regression.no_spread_normalise"))
+        control_col.warning(ui.t("regression.no_spread_normalise"))
         normalise = False
-    run = descend(points, data_id, b0, m0, lr, iters, normalise)
-    b_end, m_end = float(run.b[-1]), float(run.m[-1])
+    run = descend(points, data_id, data_name or "example", b0, m0, lr, iters, normalise)
+    verdict = regression.fit_verdict(run, points)
     best = regression.least_squares(points) if has_spread else None
-
-    # ------------------------------------------------------------------------- the printout
-    st.subheader(ui.t("regression.transcript_header"))
-    st.code(regression.transcript(
-        b0, m0, regression.compute_error_for_line_given_points(b0, m0, points), iters,
-        b_end, m_end, regression.compute_error_for_line_given_points(b_end, m_end, points)), language=None)
-    if run.scaling is not None:
-        st.info(ui.t("regression.normalised_note", mean=f"{run.scaling.mean:.6g}", std=f"{run.scaling.std:.6g}"))
-    else:
-        st.caption(ui.t("regression.transcript_caption"))
-
-    grew = run.growth_at
-    lr_max = regression.max_stable_learning_rate(points)
-    if grew is not None:
-        st.error(ui.t("regression.diverged", lr=f"{lr:g}", step=grew, lr_max=f"{lr_max:.3g}"))
-        if has_spread and run.scaling is None:
-            st.info(ui.t("regression.fix_hint"))
-            st.button(ui.t("regression.fix_button"), key=p.key("__fix"), on_click=p.apply,
-                      args=({"normalise": True, "lr": 0.1},))
-    elif run.scaling is None:
-        st.caption(ui.t("regression.lr_max_note", lr_max=f"{lr_max:.3g}"))
-
-    # --------------------------------------------------------------------------- the replay
-    st.subheader(ui.t("regression.replay_header"))
+    if st.session_state.get(PLAY_KEY, False):  # one frame further; the last frame ends the play
+        following = views.next_step(p["at"], views.play_steps(iters))
+        p["at"] = iters if following is None else following
+        st.session_state[PLAY_KEY] = p["at"] < iters
     p["at"] = min(p["at"], iters)
-    st.slider(ui.t("regression.replay"), 0, iters, step=1, key=p.key("at"))
-    at = p["at"]
-    path = regression.path_frame(run)
-    now_b, now_m, now_err = float(run.b[at]), float(run.m[at]), float(run.error[at])
-    shown_points = regression.sample_points(points)
-    x_lo, x_hi = float(points[:, 0].min()), float(points[:, 0].max())
+    with chart_col:
+        at = replay(p, run, verdict, points, best, iters)
 
-    left, right = st.columns(2)
-    with left:
-        st.markdown(ui.t("regression.replay_title", k=at, b=f"{now_b:.6g}", m=f"{now_m:.6g}", err=f"{now_err:.6g}"))
-        lines = []
-        if all(map(math.isfinite, (now_b, now_m))):
-            lines.append(regression.line_frame(now_b, now_m, x_lo, x_hi, ui.t("regression.line_now")))
-        else:
-            st.warning(ui.t("regression.not_a_number", k=at))
-        if best is not None:
-            lines.append(regression.line_frame(best[0], best[1], x_lo, x_hi, ui.t("regression.line_ls")))
-        ui.show_chart(scatter_chart(shown_points, pd.concat(lines, ignore_index=True)))
-        if len(shown_points) < len(points):
-            st.caption(ui.t("regression.sampled", shown=f"{len(shown_points):,}", total=f"{len(points):,}"))
-    with right:
-        st.markdown(ui.t("regression.error_title"))
-        if path["error"].gt(0).any():
-            ui.show_chart(error_chart(path, at))
-        else:
-            st.info(ui.t("regression.loss_zero"))
+    if verdict.code != regression.FIT_OK:
+        st.error(ui.t(FIT_WORDS[verdict.code], lr=f"{lr:g}", step=verdict.step, lr_max=f"{verdict.lr_max:.3g}"))
+        if verdict.code == regression.FIT_DIVERGED_SCALE:
+            with st.container(horizontal=True, vertical_alignment="center"):
+                st.markdown(ui.t("regression.fix_hint"))
+                st.button(ui.t("regression.fix_button"), key=p.key("__fix"), on_click=p.apply,
+                          args=({"normalise": True, "lr": 0.1},))
+    elif run.scaling is None:
+        st.caption(ui.t("regression.lr_max_note", lr_max=f"{verdict.lr_max:.3g}"))
 
-    st.markdown(ui.t("regression.contour_title"))
-    box = regression.contour_view_box(path, [(b0, m0)], best, diverged=grew is not None)
-    ui.show_chart(ui.loss_contour_chart(points, path, best, box, slope="m", loss="error", now=(now_b, now_m), height=380))
-    st.caption(ui.t("regression.contour_caption"))
-    if grew is not None:
-        st.caption(ui.t("regression.contour_diverged"))
-
-    if best is not None:
-        st.markdown(ui.t("regression.compare", b=f"{best[0]:.6g}", m=f"{best[1]:.6g}",
-                         err=f"{regression.compute_error_for_line_given_points(best[0], best[1], points):.6g}",
-                         k=iters, gb=f"{b_end:.6g}", gm=f"{m_end:.6g}",
-                         gerr=f"{regression.compute_error_for_line_given_points(b_end, m_end, points):.6g}"))
-        if run.scaling is None and grew is None:
-            st.markdown(ui.t("regression.why_b_slow"))
+    names = [ui.t("regression.tab.printout"), ui.t("regression.tab.surface"), ui.t("regression.tab.error"),
+             ui.t("regression.tab.runs"), ui.t("regression.tab.course")]
+    printout, surface, error, runs, course = st.tabs(names, key=p.key("__tab"), on_change="rerun")
+    last = verdict.last_finite
+    with printout:
+        if printout.open:
+            st.code(regression.transcript(b0, m0, float(run.error[0]), last, float(run.b[last]), float(run.m[last]),
+                                          float(run.error[last])), language=None)
+            if last < iters:
+                st.caption(ui.t("regression.transcript_overflow", k=verdict.overflow_step, last=last))
+            elif run.scaling is not None:
+                st.info(ui.t("regression.normalised_note", mean=f"{run.scaling.mean:.6g}", std=f"{run.scaling.std:.6g}"))
+            else:
+                st.caption(ui.t("regression.transcript_caption"))
+            if best is not None:
+                st.markdown(ui.t("regression.compare", b=f"{best[0]:.6g}", m=f"{best[1]:.6g}",
+                                 err=f"{regression.compute_error_for_line_given_points(best[0], best[1], points):.6g}",
+                                 k=last, gb=f"{run.b[last]:.6g}", gm=f"{run.m[last]:.6g}", gerr=f"{run.error[last]:.6g}"))
+    path = regression.path_frame(run) if (surface.open or error.open) else None
+    with surface:
+        if surface.open:
+            box = regression.contour_view_box(path, [(b0, m0)], best, diverged=verdict.code != regression.FIT_OK)
+            ui.show_chart(ui.loss_contour_chart(points, path, best, box, slope="m", loss="error",
+                                                now=(float(run.b[at]), float(run.m[at])), height=380))
+            st.caption(ui.t("regression.contour_caption"))
+            if verdict.code != regression.FIT_OK:
+                st.caption(ui.t("regression.contour_diverged"))
+    with error:
+        if error.open:
+            if path["error"].gt(0).any():
+                ui.show_chart(error_chart(path, at))
+            else:
+                st.info(ui.t("regression.loss_zero"))
+    with runs:
+        if runs.open:
+            st.caption(ui.t("regression.runs.intro"))
+            compare_runs(p)
+    with course:
+        if course.open:
+            st.markdown(ui.t("regression.intro"))
+            if run.scaling is None and verdict.code == regression.FIT_OK:
+                st.markdown(ui.t("regression.why_b_slow"))
+    take_home(p, data_name if p["data"] == "upload" else None)
+    p.sync_to_url()  # a fragment's rerun skips the page's own sync at the end
+    if clock and not st.session_state[PLAY_KEY]:
+        st.rerun()  # the last frame is drawn: stop the clock
 
 
 with ui.page(PAGE, SETTINGS) as p:
-    p.try_it(PRESETS)
-    st.markdown(ui.t("regression.intro"))
-    points, data_id = the_data(p)
-    controls(p)
+    try_first(p)
+    p.try_it(PRESETS[1:])
+    speed = st.session_state.setdefault(p.key("speed"), 2)
+    playing = st.session_state.get(PLAY_KEY, False)
+    # Play reruns only this fragment, every frame; pausing or the last frame stops the clock.
     with ui.caught():
-        lesson(p, points, data_id)
+        st.fragment(experiment, run_every=views.frame_seconds(speed) if playing else None, key=p.key("__experiment"))(p, playing)

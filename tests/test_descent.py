@@ -1,21 +1,13 @@
-"""Lesson 1: the maths of lessons/descent.py against torch, and the page in AppTest."""
+"""Lesson 1: the maths of lessons/descent.py against torch (the page: tests/test_b1_pages.py)."""
 
-import json
 import math
-import subprocess
-import sys
 
-import altair as alt
 import numpy as np
-import pyarrow as pa
 import pytest
 import torch
-from conftest import open_page
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import ui
-from app.i18n import STRINGS
 from lessons import descent as gd
 
 PAGE = "pages/descent.py"
@@ -305,154 +297,3 @@ def test_step_latex_carries_the_numbers_of_the_step():
     assert r"10^{-6}" in block and block.startswith(r"\begin{aligned}")
     first = gd.step_latex(gd.updates(2.0, 0.05, 1, "momentum"), 1, "momentum", 0.05)
     assert r"0.9 \times 0 + " in first[5], "before the first step the running averages are 0"
-
-
-# --------------------------------------------------------------------------- the page
-
-KEY = lambda name: ui.widget_key("descent", name)  # noqa: E731
-
-
-def texts(at):
-    return [el.value for kind in ("markdown", "info", "success", "error", "warning", "caption")
-            for el in getattr(at, kind)]
-
-
-def latex(at):
-    return [el.value.strip("$\n") for el in at.latex]
-
-
-def charts(at):
-    return at.get("vega_lite_chart")
-
-
-def assert_healthy(at, lang):
-    """No exception, no caught error box, every chart a valid Vega-Lite spec in this language."""
-    assert not at.exception, [e.value for e in at.exception]
-    generic = STRINGS["app.error_generic"][lang].split("{")[0]
-    assert not [e.value for e in at.error if e.value.startswith(generic)]
-    for chart in charts(at):
-        alt.LayerChart.validate(json.loads(chart.proto.spec))
-
-
-@pytest.fixture(scope="module", params=["zh", "en"])
-def page(request):
-    return request.param, open_page(PAGE, lang=request.param, timeout=120)
-
-
-def test_page_draws_three_charts_the_rule_and_the_verdicts(page):
-    lang, at = page
-    assert_healthy(at, lang)
-    assert len(charts(at)) == 3
-    assert gd.RULES["sgd"] in latex(at)
-    assert STRINGS["descent.verdict"][lang] in [el.value for el in at.subheader]
-    shown = " ".join(texts(at))
-    for solver in ("sgd", "rmsprop", "adam"):
-        assert f"**{STRINGS[f'descent.solver.{solver}'][lang]}**" in shown
-    spec = json.loads(charts(at)[0].proto.spec)
-    assert any("tooltip" in layer.get("encoding", {}) for layer in spec["layer"])
-
-
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_step_by_step_mode_advances_one_step_per_press(lang):
-    at = open_page(PAGE, lang=lang, query={"x0": "2", "lr": "0.05", "solvers": "sgd,adam", "focus": "sgd"})
-    at.toggle(key=KEY("stepwise")).set_value(True).run()
-    assert_healthy(at, lang)
-    start = STRINGS["descent.step_start"][lang].format(x=2.0, solver=STRINGS["descent.solver.sgd"][lang])
-    assert start in texts(at)
-    table = gd.updates(2.0, 0.05, 40, "sgd")
-    for k in (1, 2, 3):
-        at.button(key="descent.__next").click().run()
-        assert_healthy(at, lang)
-        assert at.session_state["descent.__k"] == k
-        assert gd.aligned(gd.step_latex(table, k, "sgd", 0.05)) in latex(at), f"step {k}'s arithmetic is shown"
-        assert STRINGS["descent.step_at"][lang].format(k=k, n=40) in [m.value for m in at.markdown]
-        ring = json.loads(charts(at)[0].proto.spec)["layer"][-1]
-        assert ring["mark"]["type"] == "point" and ring["mark"]["filled"] is False
-    at.button(key="descent.__restart").click().run()
-    assert at.session_state["descent.__k"] == 0
-
-
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_divergence_preset_explains_and_does_not_crash(lang):
-    at = open_page(PAGE, lang=lang)
-    at.button(key="descent.__preset0").click().run()
-    assert_healthy(at, lang)
-    assert at.select_slider(key=KEY("lr")).value == 0.5
-    run = gd.descend(3.0, 0.5, 20, "sgd")
-    expected = STRINGS["descent.v.diverged"][lang].format(
-        solver=STRINGS["descent.solver.sgd"][lang], step=run.attrs["diverged_step"], lr="0.5")
-    assert expected in [e.value for e in at.error]
-    assert len(charts(at)) == 3, "the points before the blow-up are still drawn"
-    # step-by-step into the blow-up: the last step says it blew up
-    at.toggle(key=KEY("stepwise")).set_value(True).run()
-    presses = 0
-    while not at.button(key="descent.__next").disabled:
-        at.button(key="descent.__next").click().run()
-        presses += 1
-    assert presses == run.attrs["diverged_step"] - 1, "the last finite point is as far as it goes"
-    assert_healthy(at, lang)
-    blew = STRINGS["descent.step_blew"][lang].format(solver=STRINGS["descent.solver.sgd"][lang],
-                                                       step=run.attrs["diverged_step"])
-    assert blew in [e.value for e in at.error]
-
-
-def test_presets_do_what_their_text_promises():
-    at = open_page(PAGE, lang="en")
-    at.button(key="descent.__preset1").click().run()
-    assert f"x ≈ {gd.local_minima(-10, 10)['x'].iloc[0]:.3f}" in " ".join(el.value for el in at.success)
-    v = gd.classify(gd.descend(-6.0, 0.01, 60))
-    assert v.code == gd.CONVERGED and v.minimum == pytest.approx(-8.10, abs=0.01)
-    at.button(key="descent.__preset2").click().run()
-    assert_healthy(at, "en")
-    sgd, adam = gd.classify(gd.descend(1.0, 0.1, 60)), gd.classify(gd.descend(1.0, 0.1, 60, "adam"))
-    assert sgd.code == gd.STALLED and adam.minimum == pytest.approx(-2.29, abs=0.01)
-    assert adam.code in (gd.OSCILLATING, gd.CONVERGED, gd.STUCK)
-
-
-def test_chart_data_is_the_lessons_paths():
-    at = open_page(PAGE, lang="en", query={"x0": "-1.5", "lr": "0.02", "steps": "30", "solvers": "momentum"})
-    assert_healthy(at, "en")
-    frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in charts(at)[1].proto.datasets]
-    path = next(f for f in frames if "grad" in f.columns)
-    run = gd.descend(-1.5, 0.02, 30, "momentum")
-    np.testing.assert_array_equal(path["x"].to_numpy(), run["x"].to_numpy())
-    np.testing.assert_array_equal(path["loss"].to_numpy(), run["loss"].to_numpy())
-
-
-def test_url_restores_the_settings_and_moving_a_slider_writes_them():
-    at = open_page(PAGE, lang="en", query={"x0": "-4.5", "lr": "0.2", "steps": "77", "solvers": "adam,rmsprop"})
-    assert at.slider(key=KEY("x0")).value == -4.5 and at.slider(key=KEY("steps")).value == 77
-    assert at.select_slider(key=KEY("lr")).value == 0.2
-    assert at.multiselect(key=KEY("solvers")).value == ["adam", "rmsprop"]
-    at.slider(key=KEY("steps")).set_value(12).run()
-    assert dict(at.query_params)["steps"] == "12" and dict(at.query_params)["x0"] == "-4.5"
-
-
-def test_no_solver_chosen_warns_and_still_draws_the_curve():
-    at = open_page(PAGE, lang="zh")
-    at.multiselect(key=KEY("solvers")).set_value([]).run()
-    assert_healthy(at, "zh")
-    assert STRINGS["descent.no_solver"]["zh"] in [w.value for w in at.warning]
-    assert len(charts(at)) == 1
-
-
-def test_autograd_comparison_runs_on_demand():
-    at = open_page(PAGE, lang="en", query={"x0": "2.5"})
-    at.button(key="descent.__autograd").click().run()
-    assert_healthy(at, "en")
-    table = at.dataframe[-1].value
-    assert table.iloc[0, 0] == 2.5 and table.iloc[0, 1] == pytest.approx(table.iloc[0, 2], abs=1e-12)
-    ok = STRINGS["descent.autograd_ok"]["en"].split("{")[0]
-    assert any(s.value.startswith(ok) for s in at.success)
-
-
-def test_the_page_runs_without_loading_torch():
-    """torch is loaded only when the student asks for the autograd comparison."""
-    code = (
-        "import sys; sys.path[:0] = ['tests', '.']\n"
-        "from conftest import open_page\n"
-        f"at = open_page({PAGE!r}, lang='en')\n"
-        "assert not at.exception and at.get('vega_lite_chart')\n"
-        "assert 'torch' not in sys.modules, 'the page imported torch'\n"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=gd.__file__.rsplit("/lessons/", 1)[0], check=True)

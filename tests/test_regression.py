@@ -1,4 +1,4 @@
-"""Lessons 2 and 3: the course's three functions, the closed form, noisy data, and the two pages.
+"""Lessons 2 and 3: the course's three functions, the closed form and noisy data (the pages: tests/test_b1_pages.py).
 
 The references are the course's own printout, the course's loop code (verbatim, in ``benchmarks/course_code.py``),
 scikit-learn and numpy's least squares, and torch.autograd for the loss's curvature.
@@ -6,17 +6,14 @@ scikit-learn and numpy's least squares, and torch.autograd for the loss's curvat
 
 import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, open_page, shared_file
+from conftest import ROOT, shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LinearRegression
 
-from app import ui
-from app.i18n import STRINGS
 from benchmarks.course_code import (
     course_compute_error_for_line_given_points,
     course_gradient_descent_runner,
@@ -331,208 +328,3 @@ def test_transcript_writes_whole_starting_guesses_as_the_course_typed_them():
 
 def test_points_to_csv_reads_back_exactly(example):
     assert np.array_equal(regression.load_points(regression.points_to_csv(example).encode()), example)
-
-
-# ------------------------------------------------------------------------------- the pages
-
-NOISE, REGRESSION = "pages/noise.py", "pages/regression.py"
-
-
-def k(page, name):
-    return ui.widget_key(page, name)
-
-
-def texts(at):
-    return [el.value for kind in ("markdown", "caption", "error", "warning", "info", "success") for el in at.get(kind)]
-
-
-def charts(at):
-    return at.get("vega_lite_chart")
-
-
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_noise_page_draws_its_charts(lang):
-    at = open_page(NOISE, lang=lang)
-    assert not at.exception
-    assert len(charts(at)) == 4  # scatter, contour, loss, noise
-    assert not at.error
-    assert STRINGS["regression.noise.why_sum"][lang].split("{")[0] in "\n".join(texts(at))
-
-
-@pytest.mark.parametrize("values", [
-    {"w": -5.0, "b": -10.0, "noise_mean": -3.0, "noise_std": 0.0, "n": 2, "seed": 0, "lr": 0.0001, "iters": 1},
-    {"w": 5.0, "b": 10.0, "noise_mean": 3.0, "noise_std": 5.0, "n": 1000, "seed": 999, "lr": 0.05, "iters": 3000},
-])
-def test_noise_page_at_the_sliders_extremes(values):
-    at = open_page(NOISE, lang="en")
-    for name, val in values.items():
-        widget = at.number_input(key=k("noise", name)) if name == "seed" else (
-            at.select_slider(key=k("noise", name)) if name == "lr" else at.slider(key=k("noise", name)))
-        widget.set_value(val)
-    at.run()
-    assert not at.exception
-    shown = "\n".join(texts(at))
-    if values["lr"] == 0.05:  # above this data's stable rate: caught and explained
-        assert "too large for this data" in shown
-    assert "⟨" not in shown
-
-
-def test_noise_page_without_noise_recovers_the_true_line():
-    at = open_page(NOISE, lang="en", query={"noise_std": "0", "noise_mean": "0", "iters": "3000"})
-    assert not at.exception
-    table = at.dataframe[0].value
-    closed = table.iloc[-1]
-    assert closed["w"] == pytest.approx(2.0, abs=1e-9) and closed["b"] == pytest.approx(1.0, abs=1e-9)
-
-
-def test_noise_page_presets_and_url():
-    at = open_page(NOISE, lang="en", query={"n": "12", "w": "-1.5"})
-    assert at.slider(key=k("noise", "n")).value == 12 and at.slider(key=k("noise", "w")).value == -1.5
-    for i in range(5):
-        at.button(key=f"noise.__preset{i}").click().run()
-        assert not at.exception
-        assert bool(at.error) == (i == 3), i  # only the learning-rate preset diverges
-    at.button(key="noise.__preset1").click().run()
-    assert at.slider(key=k("noise", "n")).value == 8
-    assert at.query_params.get("n") == "8"
-
-
-def transcript_of(at):
-    return at.code[0].value
-
-
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_regression_page_shows_the_courses_printout_format(lang, example):
-    at = open_page(REGRESSION, lang=lang)
-    assert not at.exception and not at.error
-    start = regression.compute_error_for_line_given_points(0, 0, example)
-    b, m = regression.gradient_descent_runner(example, 0, 0, 0.0001, 1000)
-    assert transcript_of(at) == regression.transcript(
-        0, 0, start, 1000, b, m, regression.compute_error_for_line_given_points(b, m, example))
-    assert len(charts(at)) == 3  # replayed line, error, contour
-
-
-def upload(at, name, content):
-    at.radio(key=k("regression", "data")).set_value("upload").run()
-    at.file_uploader(key="regression.__file").set_value((name, content, "text/csv")).run()
-    return at
-
-
-def test_uploading_the_courses_file_reproduces_its_printout():
-    content = shared_file("data", "regression", "data.csv").read_bytes()
-    at = upload(open_page(REGRESSION, lang="en"), "data.csv", content)
-    assert not at.exception and not at.error
-    assert transcript_of(at) == COURSE_PRINTOUT
-    assert any("data.csv" in s for s in texts(at))
-
-
-BAD_UPLOADS = [
-    (b"", "empty"),
-    (b"x,y\n", "header_only"),
-    (b"1\n2\n", "columns"),
-    (b"1,2,3\n4,5,6\n", "columns"),
-    (b"1,2\n3,4,5\n", "ragged"),
-    (b"1,2\n3,four\n", "text"),
-    (b"1,2\nnan,3\n", "not_finite"),
-    (b"1,2\n3,1e400\n", "overflow"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
-    ("x,y\n身高,1\n".encode("big5"), "encoding"),
-    ("x,y\n1,2\n".encode("utf-16"), "utf16"),
-]
-
-
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_bad_upload_is_explained_and_the_page_keeps_working(lang, example):
-    at = open_page(REGRESSION, lang=lang)
-    expected_example = transcript_of(at)
-    for content, code in BAD_UPLOADS:
-        upload(at, "bad.csv", content)
-        assert not at.exception, code
-        errors = [e.value for e in at.error]
-        message = STRINGS[f"regression.err.{code}"][lang].split("{")[0]
-        assert any(message in e for e in errors), (code, errors)
-        assert transcript_of(at) == expected_example, code  # the example is still used
-        assert len(charts(at)) == 3
-
-
-def test_a_bad_upload_keeps_the_previous_good_one():
-    good = regression.points_to_csv([[1.0, 3.0], [2.0, 5.0], [3.0, 7.5]]).encode()
-    at = upload(open_page(REGRESSION, lang="en"), "good.csv", good)
-    before = transcript_of(at)
-    assert "3 points" in "\n".join(texts(at))
-    upload(at, "broken.csv", b"1,2\n3,oops\n")
-    assert not at.exception
-    assert any("oops" in e.value for e in at.error)
-    assert transcript_of(at) == before
-    assert any("good.csv" in s for s in texts(at))
-
-
-def test_too_large_a_learning_rate_is_caught_and_standardising_fixes_it(example):
-    at = open_page(REGRESSION, lang="en", query={"lr": "0.001"})
-    assert not at.exception
-    assert any("too large for this data" in e.value for e in at.error)
-    at.button(key="regression.__fix").click().run()
-    assert not at.exception and not at.error
-    assert at.toggle(key=k("regression", "normalise")).value is True
-    b_star, m_star = regression.least_squares(example)
-    lines = transcript_of(at).splitlines()
-    assert lines[0].startswith("Starting gradient descent at b = 0, m = 0, error = ")
-    b_text, m_text = lines[2].split("b = ")[1].split(", m = ")
-    assert float(b_text) == pytest.approx(b_star, rel=1e-6)
-    assert float(m_text.split(",")[0]) == pytest.approx(m_star, rel=1e-6)
-    assert any("standardised" in s for s in texts(at))
-
-
-def test_the_course_button_restores_the_courses_values():
-    at = open_page(REGRESSION, lang="en", query={"lr": "0.003", "iters": "20", "b0": "5", "m0": "-2", "normalise": "1"})
-    assert at.select_slider(key=k("regression", "lr")).value == 0.003
-    at.button(key="regression.__course").click().run()
-    assert at.select_slider(key=k("regression", "lr")).value == 0.0001
-    assert at.slider(key=k("regression", "iters")).value == 1000
-    assert at.slider(key=k("regression", "b0")).value == 0.0 and at.slider(key=k("regression", "m0")).value == 0.0
-    assert at.toggle(key=k("regression", "normalise")).value is False
-    assert transcript_of(at).startswith("Starting gradient descent at b = 0, m = 0, error = ")
-
-
-@pytest.mark.parametrize("query", [
-    {"lr": "1.2", "iters": "10000", "b0": "-100", "m0": "10", "at": "0"},
-    {"lr": "0.000001", "iters": "1", "b0": "100", "m0": "-10"},
-    {"lr": "1.2", "iters": "300", "normalise": "1"},
-    {"lr": "banana", "iters": "-5", "at": "99999", "data": "nonsense"},
-])
-def test_regression_page_at_the_extremes(query):
-    at = open_page(REGRESSION, lang="en", query=query, timeout=120)
-    assert not at.exception
-    iters = at.slider(key=k("regression", "iters")).value
-    assert 0 <= at.slider(key=k("regression", "at")).value <= iters
-    assert transcript_of(at).splitlines()[1] == "Running..."
-    assert "⟨" not in "\n".join(texts(at))
-
-
-def test_the_replay_slider_moves_the_line():
-    at = open_page(REGRESSION, lang="en")
-    at.slider(key=k("regression", "at")).set_value(0).run()
-    assert any("After step 0: b = 0, m = 0" in s for s in texts(at))
-    at.slider(key=k("regression", "at")).set_value(1).run()
-    assert not at.exception
-    assert at.query_params.get("at") == "1"
-
-
-def test_changing_iterations_moves_the_replay_to_the_end():
-    at = open_page(REGRESSION, lang="en")
-    at.slider(key=k("regression", "iters")).set_value(50).run()
-    assert at.slider(key=k("regression", "at")).value == 50
-
-
-def test_regression_presets_load():
-    at = open_page(REGRESSION, lang="en")
-    for i in range(4):
-        at.button(key=f"regression.__preset{i}").click().run()
-        assert not at.exception
-
-
-def test_the_example_is_downloadable():
-    at = open_page(REGRESSION, lang="en")
-    assert at.get("download_button")
-    assert Path(ROOT / "data" / "example.csv").exists()
-
