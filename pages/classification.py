@@ -12,12 +12,14 @@ import streamlit as st
 
 from app import ui
 from lessons import classification as lc
+from lessons import export
 
 PAGE = "classification"
 LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 N_TRAIN, N_TEST = 200, 1000
 GRID = 40  # decision-region cells per side
 REGIONS_KEY = f"{PAGE}.__regions"  # the clickable decision-region chart
+CHARTS = 64  # fixed chart parts kept per server: a few dozen settings × two languages
 
 SETTINGS = {
     "w": ui.Setting(1.0, -10.0, 10.0),
@@ -39,12 +41,43 @@ PRESETS = [
     ui.Preset("classification.try_moons", {"data": "moons", "noise": 0.3}),
     ui.Preset("classification.try_slow", {"data": "blobs", "classes": 4, "lr": 0.03, "steps": 50}),
 ]
+# A wide formula scrolls inside its own box on a phone instead of widening the page.
+FORMULA_CSS = (
+    "<style>.st-key-classification-formula .katex-display { overflow-x: auto; overflow-y: hidden; }"
+    "@media (max-width: 640px) { .st-key-classification-formula .katex { font-size: 0.85em; } }</style>"
+)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=CHARTS)
 def trained(data: str, classes: int, noise: float, seed: int, lr: float, steps: int, loss: str) -> lc.FittedRun:
-    """The training sample, the model fitted to it and its accuracies; cached per setting."""
+    """The training sample, the model fitted to it and its accuracies; one per setting for the whole server
+    (read-only: the pages only draw it)."""
     return lc.fit_run(data, classes, noise, seed, lr, steps, loss, n_train=N_TRAIN, n_test=N_TEST)
+
+
+_UNCHECKED: dict[type, type] = {}
+
+
+def unchecked(chart: Any) -> Any:
+    """``chart`` (a copy) that Streamlit serialises without re-validating it.
+
+    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: about 85 %
+    of a chart's cost on a rerun. The page draws only a few fixed shapes of chart, and its tests
+    check each against the schema (``tests/test_b2_pages.py``).
+    """
+    kind = type(chart)
+    if kind not in _UNCHECKED:
+        def to_dict(self, validate: bool = True, **kwargs):
+            return kind.to_dict(self, validate=False, **kwargs)
+        _UNCHECKED[kind] = type(f"Unchecked{kind.__name__}", (kind,), {"to_dict": to_dict})
+    copy = chart.copy(deep=False)
+    object.__setattr__(copy, "__class__", _UNCHECKED[kind])  # altair's own __setattr__ stores spec fields
+    return copy
+
+
+def show(chart: Any) -> None:
+    """Draw a chart at its column's width, unvalidated (see ``unchecked``)."""
+    ui.show_chart(unchecked(chart))
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -85,20 +118,26 @@ def sample_frame(X: np.ndarray, y: np.ndarray, model: Any, names: list[str]) -> 
     )
 
 
-def regions_chart(run: lc.FittedRun, picked: tuple[float, float] | None, *, selectable: bool, height: int) -> alt.LayerChart:
-    """Decision regions (coloured by predicted class, faded where unsure) under the training points."""
+AXIS_SCALE = alt.Scale(domain=[-lc.EXTENT, lc.EXTENT], nice=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=CHARTS)
+def regions_layers(key: tuple, lang: str, selectable: bool) -> tuple[alt.Chart, alt.Chart]:
+    """The decision regions (coloured by predicted class, faded where unsure) and the training points
+    of the run ``key`` (``data_args`` + loss), built once per run and language: the grid alone is 1,600 cells."""
+    run = trained(*key)
     k, model = run.k, run.model
     names = class_names(k)
     grid = lc.probability_grid(model, resolution=GRID)
     grid["predicted"] = [names[i] for i in grid["cls"]]
-    axis_scale = alt.Scale(domain=[-lc.EXTENT, lc.EXTENT], nice=False)
     # No grid: its lines would show through the half-transparent cells.
-    x_axis = alt.X("x1_lo:Q", title="x₁", scale=axis_scale, axis=alt.Axis(grid=False))
-    y_axis = alt.Y("x2_lo:Q", title="x₂", scale=axis_scale, axis=alt.Axis(grid=False))
-    color = alt.Color("predicted:N", scale=class_color(k), title=ui.t("classification.legend_class"))
+    x_axis = alt.X("x1_lo:Q", title="x₁", scale=AXIS_SCALE, axis=alt.Axis(grid=False))
+    y_axis = alt.Y("x2_lo:Q", title="x₂", scale=AXIS_SCALE, axis=alt.Axis(grid=False))
+    color = alt.Color("predicted:N", scale=class_color(k), title=ui.t("classification.legend_class"),
+                      legend=alt.Legend(orient="bottom"))
     prob_tips = [alt.Tooltip(f"p{i}:Q", title=f"P({names[i]})", format=".3f") for i in range(k)]
     cells = (
-        alt.Chart(grid)
+        alt.Chart(grid[["x1", "x2", "x1_lo", "x1_hi", "x2_lo", "x2_hi", "confidence", "predicted", *(f"p{i}" for i in range(k))]])
         .mark_rect()
         .encode(
             x=x_axis,
@@ -121,8 +160,8 @@ def regions_chart(run: lc.FittedRun, picked: tuple[float, float] | None, *, sele
         alt.Chart(sample_frame(run.X, run.y, model, names))
         .mark_circle(size=45, opacity=0.95, stroke="white", strokeWidth=0.8)
         .encode(
-            x=alt.X("x1:Q", scale=axis_scale),
-            y=alt.Y("x2:Q", scale=axis_scale),
+            x=alt.X("x1:Q", scale=AXIS_SCALE),
+            y=alt.Y("x2:Q", scale=AXIS_SCALE),
             color=alt.Color("label:N", scale=class_color(k), legend=None),
             tooltip=[
                 alt.Tooltip("x1:Q", title="x₁", format=".2f"),
@@ -135,48 +174,55 @@ def regions_chart(run: lc.FittedRun, picked: tuple[float, float] | None, *, sele
     if selectable:
         cells = cells.add_params(alt.selection_point(name="pick_cell", fields=["x1", "x2"], on="click"))
         points = points.add_params(alt.selection_point(name="pick_point", fields=["x1", "x2"], on="click"))
-    layers = [cells, points]
+    return cells, points
+
+
+def regions_chart(key: tuple, picked: tuple[float, float] | None, *, selectable: bool, height: int) -> alt.LayerChart:
+    """The run's decision regions under its training points, with the picked point as a cross."""
+    layers = list(regions_layers(key, ui.lang(), selectable))
     if picked is not None:
         marker = pd.DataFrame({"x1": [picked[0]], "x2": [picked[1]]})
         layers.append(
             alt.Chart(marker)
             .mark_point(shape="cross", size=260, filled=True, color="black", stroke="white", strokeWidth=1)
             .encode(
-                x=alt.X("x1:Q", scale=axis_scale),
-                y=alt.Y("x2:Q", scale=axis_scale),
+                x=alt.X("x1:Q", scale=AXIS_SCALE),
+                y=alt.Y("x2:Q", scale=AXIS_SCALE),
                 tooltip=[alt.Tooltip("x1:Q", title="x₁"), alt.Tooltip("x2:Q", title="x₂")],
             )
         )
     return alt.layer(*layers).properties(height=height)
 
 
-def curves_chart(history: lc.TrainingHistory, column: str, *, height: int = 150) -> alt.Chart:
-    """One training curve (loss or accuracy) against the step."""
-    frame = lc.history_frame(history)
+@st.cache_resource(show_spinner=False, max_entries=CHARTS)
+def curves_chart(key: tuple, lang: str, column: str, height: int = 150) -> alt.Chart:
+    """One training curve (loss or accuracy) of the run ``key`` against the step; built once per run and language."""
+    frame = lc.history_frame(trained(*key).model.history)
     y_scale = alt.Scale(domain=[0, 1]) if column == "accuracy" else alt.Scale(zero=True)
     title = ui.t(f"classification.axis_{column}")
+    step = ui.t("classification.axis_step")
     return (
         alt.Chart(frame)
         .mark_line()
         .encode(
-            x=alt.X("step:Q", title=ui.t("classification.axis_step")),
+            x=alt.X("step:Q", title=step, axis=alt.Axis(tickMinStep=1, format="d")),
             y=alt.Y(f"{column}:Q", title=title, scale=y_scale),
-            tooltip=[alt.Tooltip("step:Q", title=ui.t("classification.axis_step")), alt.Tooltip(f"{column}:Q", title=title, format=".4f")],
+            tooltip=[alt.Tooltip("step:Q", title=step), alt.Tooltip(f"{column}:Q", title=title, format=".4f")],
         )
         .properties(height=height)
     )
 
 
-def probability_charts(probabilities: np.ndarray, k: int) -> alt.VConcatChart:
-    """The point's class probabilities: one stacked bar that ends exactly at 1, and one bar per class."""
+@st.cache_resource(show_spinner=False, max_entries=2 * lc.MAX_CLASSES)
+def probability_templates(k: int, lang: str) -> tuple[alt.LayerChart, alt.LayerChart]:
+    """The point's probability charts for ``k`` classes without their data (``probability_charts`` adds it):
+    the encodings, scales and texts are the same for every point. Two charts, not one concatenated:
+    each then takes its column's width, on a phone too."""
     names = class_names(k)
-    bars = lc.probability_bars(probabilities)
-    bars["name"] = [names[i] for i in bars["cls"]]
-    color = alt.Color("name:N", scale=class_color(k), title=ui.t("classification.legend_class"))
+    color = alt.Color("name:N", scale=class_color(k), title=ui.t("classification.legend_class"), legend=None)
     tips = [alt.Tooltip("name:N", title=ui.t("classification.legend_class")), alt.Tooltip("p:Q", title="p", format=".4f")]
-    total = ui.t("classification.bar_total")
     stacked = (
-        alt.Chart(bars.assign(row=total))
+        alt.Chart()
         .mark_bar(height=28)
         .encode(
             x=alt.X("start:Q", scale=alt.Scale(domain=[0, 1]), title=ui.t("classification.axis_sum")),
@@ -186,65 +232,109 @@ def probability_charts(probabilities: np.ndarray, k: int) -> alt.VConcatChart:
             tooltip=tips,
         )
     )
-    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color="black", strokeWidth=2).encode(x="x:Q")
-    per_class = alt.Chart(bars).encode(
+    one = alt.Chart().mark_rule(color="black", strokeWidth=2).encode(x=alt.datum(1.0))
+    per_class = alt.Chart().encode(
         x=alt.X("name:N", title=None, sort=names, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("p:Q", scale=alt.Scale(domain=[0, 1]), title=ui.t("classification.axis_probability")),
-        color=alt.Color("name:N", scale=class_color(k), legend=None),
+        y=alt.Y("p:Q", scale=alt.Scale(domain=[0, 1.12]), title=ui.t("classification.axis_probability"),
+                axis=alt.Axis(values=[0, 0.25, 0.5, 0.75, 1])),
+        color=color,
         tooltip=tips,
     )
-    per_class = per_class.mark_bar() + per_class.mark_text(dy=-8).encode(text=alt.Text("p:Q", format=".3f"), color=alt.value("black"))
-    return alt.vconcat((stacked + one).properties(height=60), per_class.properties(height=200))
+    per_class = per_class.mark_bar() + per_class.mark_text(dy=-8).encode(text=alt.Text("p:Q", format=".2f"), color=alt.value("black"))
+    return (stacked + one).properties(height=60), per_class.properties(height=180)
+
+
+def probability_charts(probabilities: np.ndarray, k: int) -> list[alt.LayerChart]:
+    """The point's class probabilities: one stacked bar that ends exactly at 1, and one bar per class."""
+    names = class_names(k)
+    bars = lc.probability_bars(probabilities)
+    bars["name"] = [names[i] for i in bars["cls"]]
+    bars["row"] = ui.t("classification.bar_total")
+    charts = []
+    for template in probability_templates(k, ui.lang()):
+        chart = template.copy(deep=False)
+        chart.data = bars
+        charts.append(chart)
+    return charts
+
+
+def metric_line(run: lc.FittedRun) -> str:
+    """Final loss, training and held-out accuracy of one fitted model, in one line that never gets cut."""
+    return " · ".join([
+        f"{ui.t('classification.metric_loss')} **{run.model.history.loss[-1]:.4f}**",
+        f"{ui.t('classification.metric_train')} **{run.train_accuracy:.1%}**",
+        f"{ui.t('classification.metric_test')} **{run.test_accuracy:.1%}**",
+    ])
 
 
 def run_metrics(run: lc.FittedRun) -> None:
-    """Final loss, training and held-out accuracy of one fitted model."""
+    """Final loss, training and held-out accuracy of one fitted model, as metrics wide enough for 100.0%."""
     a, b, c = st.columns(3)
     a.metric(ui.t("classification.metric_loss"), f"{run.model.history.loss[-1]:.4f}")
     b.metric(ui.t("classification.metric_train"), f"{run.train_accuracy:.1%}")
     c.metric(ui.t("classification.metric_test"), f"{run.test_accuracy:.1%}", help=ui.t("classification.metric_test_help"))
 
 
+def try_first(p: ui.Page) -> None:
+    """The first "try it" prompt in plain view, its Load button beside it; all of them in the expander below."""
+    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
+    button_col.button(ui.t("app.load"), key=p.key("__try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
+
+
 # ------------------------------------------------------------------------------- the sections
 
 
+@st.fragment
 def sigmoid_section(p: ui.Page) -> None:
     """1. The sigmoid squashes a line into [0, 1]: w and b sliders, the line and σ drawn together."""
     st.header(ui.t("classification.sigmoid_header"))
-    st.markdown(ui.t("classification.sigmoid_intro"))
     controls, picture = st.columns([1, 2])
     with controls:
+        st.markdown(ui.t("classification.sigmoid_intro"))
         st.slider(ui.t("classification.w"), -10.0, 10.0, step=0.1, key=p.key("w"))
         st.slider(ui.t("classification.b"), -10.0, 10.0, step=0.1, key=p.key("b"))
-        st.latex(r"\sigma(z) = \frac{1}{1 + e^{-z}}, \quad z = w\cdot x + b")
+        st.latex(r"\sigma(z) = \frac{1}{1 + e^{-z}}")
+        st.latex(r"z = w\cdot x + b")
         w, b = p["w"], p["b"]
         if w != 0:
             st.caption(ui.t("classification.sigmoid_half", x=f"{-b / w + 0.0:.2f}"))
         else:
             st.caption(ui.t("classification.sigmoid_flat", p=f"{float(lc.sigmoid(b)):.3f}"))
     with picture, ui.caught():
-        ui.show_chart(sigmoid_chart(w, b))
+        show(sigmoid_chart(w, b))
         st.caption(ui.t("classification.sigmoid_caption"))
+    p.sync_to_url()  # a fragment rerun skips the page's own URL sync
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def sigmoid_template(lang: str) -> alt.LayerChart:
+    """The band [0, 1] and the two curves' encodings, without the curves' data (``sigmoid_chart`` adds it)."""
+    names = [ui.t("classification.curve_line"), ui.t("classification.curve_sigmoid")]
+    band = alt.Chart(pd.DataFrame({"lo": [0.0], "hi": [1.0]})).mark_rect(color="#d9480f", opacity=0.08).encode(y="lo:Q", y2="hi:Q")
+    value = ui.t("classification.axis_value")
+    lines = (
+        alt.Chart()
+        .transform_fold(names, as_=["curve", "value"])
+        .mark_line(clip=True, strokeWidth=2.5)
+        .encode(
+            x=alt.X("x:Q", title="x"),
+            y=alt.Y("value:Q", title=value, scale=alt.Scale(domain=[-3, 3], nice=False)),
+            color=alt.Color("curve:N", sort=names, scale=alt.Scale(domain=names, range=["#868e96", "#d9480f"]),
+                            title=None, legend=alt.Legend(orient="top")),
+            tooltip=[alt.Tooltip("x:Q", title="x", format=".2f"), alt.Tooltip("curve:N", title=ui.t("classification.tip_curve")),
+                     alt.Tooltip("value:Q", title=value, format=".4f")],
+        )
+    )
+    return alt.layer(band, lines).properties(height=300)
 
 
 def sigmoid_chart(w: float, b: float) -> alt.LayerChart:
     """The line z = w·x + b and σ(z) over the band [0, 1] they are compared in."""
     names = [ui.t("classification.curve_line"), ui.t("classification.curve_sigmoid")]
-    curve = lc.sigmoid_curve(w, b).rename(columns={"z": names[0], "sigma": names[1]})
-    band = alt.Chart(pd.DataFrame({"lo": [0.0], "hi": [1.0]})).mark_rect(color="#d9480f", opacity=0.08).encode(y="lo:Q", y2="hi:Q")
-    lines = (
-        alt.Chart(curve)
-        .transform_fold(names, as_=["curve", "value"])
-        .mark_line(clip=True, strokeWidth=2.5)
-        .encode(
-            x=alt.X("x:Q", title="x"),
-            y=alt.Y("value:Q", title=ui.t("classification.axis_value"), scale=alt.Scale(domain=[-3, 3], nice=False)),
-            color=alt.Color("curve:N", sort=names, scale=alt.Scale(domain=names, range=["#868e96", "#d9480f"]),
-                            title=None, legend=alt.Legend(orient="top")),
-            tooltip=[alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("curve:N"), alt.Tooltip("value:Q", format=".4f")],
-        )
-    )
-    return (band + lines).properties(height=300)
+    chart = sigmoid_template(ui.lang()).copy(deep=False)
+    chart.data = lc.sigmoid_curve(w, b).rename(columns={"z": names[0], "sigma": names[1]})
+    return chart
 
 
 def data_args(p: ui.Page) -> tuple:
@@ -253,8 +343,8 @@ def data_args(p: ui.Page) -> tuple:
     return (p["data"], lc.dataset_classes(p["data"], p["classes"]), p["noise"], p["seed"], p["lr"], p["steps"])
 
 
-def fit_section(p: ui.Page) -> lc.FittedRun | None:
-    """2. Classification in 2-D: the data and training settings, the decision regions, the curves."""
+def fit_controls(p: ui.Page) -> None:
+    """2. Classification in 2-D: the data and training settings (a change retrains: the whole page follows)."""
     st.header(ui.t("classification.fit_header"))
     st.markdown(ui.t("classification.fit_intro"))
     c1, c2, c3 = st.columns(3)
@@ -270,30 +360,64 @@ def fit_section(p: ui.Page) -> lc.FittedRun | None:
               help=ui.t("classification.classes_help"))
     c2.slider(ui.t("classification.noise"), 0.0, 1.5, step=0.05, key=p.key("noise"))
     c2.slider(ui.t("classification.seed"), 0, 99, key=p.key("seed"))
-    c3.select_slider(ui.t("classification.lr"), options=LEARNING_RATES, key=p.key("lr"))
+    c3.select_slider(ui.t("classification.lr"), options=LEARNING_RATES, key=p.key("lr"), help=ui.t("classification.lr_help"))
     c3.slider(ui.t("classification.steps"), 1, 1000, key=p.key("steps"))
-    st.radio(ui.t("classification.loss"), lc.LOSSES, format_func={loss: loss_label(loss) for loss in lc.LOSSES}.__getitem__,
-             key=p.key("loss"), horizontal=True)
+    loss_col, reset_col = st.columns([4, 1], vertical_alignment="bottom")
+    loss_col.radio(ui.t("classification.loss"), lc.LOSSES, format_func={loss: loss_label(loss) for loss in lc.LOSSES}.__getitem__,
+                   key=p.key("loss"), horizontal=True)
+    p.reset_button(where=reset_col)
+    if fixed:
+        st.caption(ui.t("classification.two_only"))
 
-    run = None
+
+@st.fragment
+def explore_section(p: ui.Page) -> None:
+    """The decision regions beside the picked point's probabilities: clicking the chart or moving x₁, x₂
+    reruns only this part."""
+    key = (*data_args(p), p["loss"])
     with ui.caught():
         with st.spinner(ui.t("classification.training")):
-            run = trained(*data_args(p), p["loss"])
-        if fixed:
-            st.caption(ui.t("classification.two_only"))
+            run = trained(*key)
+        st.header(ui.t("classification.point_header"))
         left, right = st.columns([3, 2])
         with left:
             st.altair_chart(
-                regions_chart(run, (p["px"], p["py"]), selectable=True, height=460),
+                unchecked(regions_chart(key, (p["px"], p["py"]), selectable=True, height=440)),
                 width="stretch", key=REGIONS_KEY, on_select=functools.partial(on_pick, p),
                 selection_mode=["pick_cell", "pick_point"],
             )
             st.caption(ui.t("classification.regions_caption"))
         with right:
-            st.markdown(ui.t(f"classification.model_{'logistic' if run.k == 2 else 'softmax'}", k=run.k))
-            run_metrics(run)
-            ui.show_chart(curves_chart(run.model.history, "loss"))
-            ui.show_chart(curves_chart(run.model.history, "accuracy"))
+            st.caption(ui.t("classification.point_intro"))
+            s1, s2 = st.columns(2)
+            s1.slider("x₁", -lc.EXTENT, lc.EXTENT, step=0.1, key=p.key("px"))
+            s2.slider("x₂", -lc.EXTENT, lc.EXTENT, step=0.1, key=p.key("py"))
+            point = np.array([p["px"], p["py"]])
+            breakdown = lc.point_breakdown(run.model, point)
+            for chart in probability_charts(breakdown.probabilities, run.k):
+                show(chart)
+        with st.expander(ui.t("classification.formula"), icon="🧮"):
+            st.html(FORMULA_CSS)
+            with st.container(key="classification-formula"):
+                st.latex(lc.point_latex(run.model, point, breakdown))
+            if run.k == 2:
+                st.caption(ui.t("classification.two_is_softmax"))
+    p.sync_to_url()  # a fragment rerun skips the page's own URL sync
+
+
+def fit_results(p: ui.Page) -> lc.FittedRun | None:
+    """The fitted model's numbers and training curves, and what the data set teaches."""
+    key = (*data_args(p), p["loss"])
+    run = None
+    with ui.caught():
+        run = trained(*key)
+        st.markdown(ui.t(f"classification.model_{'logistic' if run.k == 2 else 'softmax'}", k=run.k))
+        run_metrics(run)
+        loss_col, accuracy_col = st.columns(2)
+        with loss_col:
+            show(curves_chart(key, ui.lang(), "loss"))
+        with accuracy_col:
+            show(curves_chart(key, ui.lang(), "accuracy"))
         if p["data"] == "xor":
             st.warning(ui.t("classification.xor_fails", acc=f"{run.test_accuracy:.0%}"))
         elif p["data"] == "moons":
@@ -301,60 +425,39 @@ def fit_section(p: ui.Page) -> lc.FittedRun | None:
     return run
 
 
-def point_section(p: ui.Page, run: lc.FittedRun | None) -> None:
-    """3. Pick a point: its class probabilities as bars that add up to 1, and the formula with its numbers."""
-    st.header(ui.t("classification.point_header"))
-    st.markdown(ui.t("classification.point_intro"))
-    s1, s2 = st.columns(2)
-    s1.slider("x₁", -lc.EXTENT, lc.EXTENT, step=0.1, key=p.key("px"))
-    s2.slider("x₂", -lc.EXTENT, lc.EXTENT, step=0.1, key=p.key("py"))
-    if run is None:
-        return
-    with ui.caught():
-        point = np.array([p["px"], p["py"]])
-        breakdown = lc.point_breakdown(run.model, point)
-        bars_col, formula_col = st.columns([2, 3])
-        with bars_col:
-            ui.show_chart(probability_charts(breakdown.probabilities, run.k))
-        with formula_col:
-            st.latex(lc.point_latex(run.model, point, breakdown))
-            if run.k == 2:
-                st.caption(ui.t("classification.two_is_softmax"))
-
-
-def compare_section(p: ui.Page, run: lc.FittedRun | None) -> None:
+def compare_section(p: ui.Page) -> None:
     """4. MSE against cross-entropy, trained side by side on the same data."""
     st.header(ui.t("classification.compare_header"))
     st.markdown(ui.t("classification.compare_intro"))
-    if run is None:
-        return
     with ui.caught():
-        runs = {loss: trained(*data_args(p), loss) for loss in lc.LOSSES}
-        for column, (loss, each) in zip(st.columns(len(lc.LOSSES)), runs.items(), strict=True):
+        keys = {loss: (*data_args(p), loss) for loss in lc.LOSSES}
+        for column, (loss, key) in zip(st.columns(len(lc.LOSSES)), keys.items(), strict=True):
             with column:
                 st.subheader(loss_label(loss))
-                ui.show_chart(regions_chart(each, None, selectable=False, height=300))
-                run_metrics(each)
-                ui.show_chart(curves_chart(each.model.history, "loss", height=130))
-        ui.show_chart(accuracy_race_chart(runs))
+                show(regions_chart(key, None, selectable=False, height=300))
+                st.markdown(metric_line(trained(*key)))
+                show(curves_chart(key, ui.lang(), "loss", height=130))
+        show(accuracy_race_chart(tuple(keys.values()), ui.lang()))
         st.caption(ui.t("classification.compare_caption"))
 
 
-def accuracy_race_chart(runs: dict[str, lc.FittedRun]) -> alt.Chart:
+@st.cache_resource(show_spinner=False, max_entries=CHARTS)
+def accuracy_race_chart(keys: tuple[tuple, ...], lang: str) -> alt.Chart:
     """Both losses' training accuracy against the step, in one chart."""
-    both = pd.concat(lc.history_frame(each.model.history).assign(loss_name=loss_label(loss)) for loss, each in runs.items())
+    both = pd.concat(lc.history_frame(trained(*key).model.history).assign(loss_name=loss_label(key[-1])) for key in keys)
+    step = ui.t("classification.axis_step")
     return (
         alt.Chart(both)
         .mark_line()
         .encode(
-            x=alt.X("step:Q", title=ui.t("classification.axis_step")),
+            x=alt.X("step:Q", title=step, axis=alt.Axis(tickMinStep=1, format="d")),
             y=alt.Y("accuracy:Q", title=ui.t("classification.axis_accuracy"), scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("loss_name:N", title=ui.t("classification.loss")),
+            color=alt.Color("loss_name:N", title=ui.t("classification.loss"), legend=alt.Legend(orient="bottom")),
             # Dashed MSE stays visible where the two curves lie on top of each other.
             strokeDash=alt.StrokeDash("loss_name:N", legend=None),
             tooltip=[
                 alt.Tooltip("loss_name:N", title=ui.t("classification.loss")),
-                alt.Tooltip("step:Q", title=ui.t("classification.axis_step")),
+                alt.Tooltip("step:Q", title=step),
                 alt.Tooltip("accuracy:Q", title=ui.t("classification.axis_accuracy"), format=".3f"),
             ],
         )
@@ -362,10 +465,31 @@ def accuracy_race_chart(runs: dict[str, lc.FittedRun]) -> alt.Chart:
     )
 
 
+def take_home(p: ui.Page) -> None:
+    """The experiment as a PyTorch program to run at home; written only while the expander is open."""
+    home = st.expander(ui.t("export.title"), icon="🏠", key=p.key("__home"), on_change="rerun")
+    with home:
+        if not home.open:
+            return
+        try:
+            code = export.course_code(PAGE, {name: p[name] for name in SETTINGS}, lang=ui.lang())
+        except export.ExportError as e:
+            st.error(ui.t(f"export.err.{e.code}", **e.fields))
+            return
+        st.caption(ui.t("export.intro"))
+        st.code(code, language="python")
+        file = export.course_code_filename(PAGE)
+        st.download_button(ui.t("export.download", file=file), code, file_name=file, mime="text/x-python",
+                           key=p.key("__download"))
+        st.markdown(export.run_hint(PAGE, ui.lang()))
+
+
 with ui.page(PAGE, SETTINGS) as p:
+    try_first(p)
     p.try_it(PRESETS)
     sigmoid_section(p)
-    fitted = fit_section(p)
-    point_section(p, fitted)
-    compare_section(p, fitted)
-    p.reset_button()
+    fit_controls(p)
+    explore_section(p)
+    fit_results(p)
+    take_home(p)
+    compare_section(p)

@@ -1,9 +1,12 @@
 """Lesson 5a, the MNIST data: the real count of each digit, a grid of samples per digit, the mean images."""
 
+import io
+
 import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
 from app import ui
 from lessons import mnist
@@ -52,34 +55,7 @@ def counts_section(data) -> None:
     st.subheader(ui.t("mnist.data.counts"))
     train_counts = mnist.class_counts(data, "train")
     test_counts = mnist.class_counts(data, "test")
-    counts = pd.DataFrame(
-        {
-            "digit": np.arange(10),
-            ui.t("mnist.data.split_train"): train_counts,
-            ui.t("mnist.data.split_test"): test_counts,
-        }
-    )
-    long = counts.melt("digit", var_name="split", value_name="count")
-    bars = (
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            x=alt.X("digit:O", title=ui.t("mnist.data.digit"), axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("count:Q", title=ui.t("mnist.data.count"), stack=True),
-            color=alt.Color("split:N", title=None, scale=alt.Scale(range=["#d9480f", "#f59f00"])),
-            order=alt.Order("split:N", sort="descending"),
-            tooltip=[
-                alt.Tooltip("digit:O", title=ui.t("mnist.data.digit")),
-                alt.Tooltip("split:N", title=ui.t("mnist.data.split")),
-                alt.Tooltip("count:Q", title=ui.t("mnist.data.count"), format=","),
-            ],
-        )
-    )
-    layers = [bars]
-    if not data.is_fallback:  # the notes' 7,000 is about real MNIST; it would dwarf the small fallback
-        notes = alt.Chart(pd.DataFrame({"y": [NOTES_PER_DIGIT], "label": [ui.t("mnist.data.notes_line")]}))
-        layers.append(notes.mark_rule(strokeDash=[6, 4], color="#555").encode(y="y:Q", tooltip=alt.Tooltip("label:N", title=" ")))
-    ui.show_chart(alt.layer(*layers).properties(height=300))
+    ui.show_chart(counts_chart(data.source, ui.lang()))
     total = train_counts + test_counts
     st.markdown(
         ui.t(
@@ -92,17 +68,69 @@ def counts_section(data) -> None:
         )
     )
     with st.expander(ui.t("mnist.data.table")):
-        st.dataframe(counts.assign(**{ui.t("mnist.data.total"): total}), hide_index=True)
+        counts = pd.DataFrame(
+            {
+                ui.t("mnist.data.digit"): np.arange(10),
+                ui.t("mnist.data.split_train"): train_counts,
+                ui.t("mnist.data.split_test"): test_counts,
+                ui.t("mnist.data.total"): total,
+            }
+        )
+        st.dataframe(counts, hide_index=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def counts_chart(source: str, lang: str) -> alt.LayerChart:
+    """Each digit's count in the training and test sets, stacked, with the notes' 7,000 as a dashed line;
+    once per data source and language (the counts never change)."""
+    data = ui.mnist_data()
+    digit, split, count = ui.t("mnist.data.digit"), ui.t("mnist.data.split"), ui.t("mnist.data.count")
+    long = pd.concat(
+        pd.DataFrame({"digit": np.arange(10), "split": ui.t(f"mnist.data.split_{name}"), "count": mnist.class_counts(data, name)})
+        for name in SPLITS
+    )
+    bars = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("digit:O", title=digit, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("count:Q", title=count, stack=True),
+            color=alt.Color("split:N", title=None, scale=alt.Scale(range=["#d9480f", "#f59f00"]), legend=alt.Legend(orient="top")),
+            order=alt.Order("split:N", sort="descending"),
+            tooltip=[
+                alt.Tooltip("digit:O", title=digit),
+                alt.Tooltip("split:N", title=split),
+                alt.Tooltip("count:Q", title=count, format=","),
+            ],
+        )
+    )
+    layers = [bars]
+    if not data.is_fallback:  # the notes' 7,000 is about real MNIST; it would dwarf the small fallback
+        notes = alt.Chart(pd.DataFrame({"y": [NOTES_PER_DIGIT], "label": [ui.t("mnist.data.notes_line")]}))
+        layers.append(notes.mark_rule(strokeDash=[6, 4], color="#555").encode(
+            y="y:Q", tooltip=alt.Tooltip("label:N", title=ui.t("mnist.data.notes_title"))))
+    return alt.layer(*layers).properties(height=300)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def sample_grid(source: str, split: str, per_digit: int) -> tuple[bytes, int]:
+    """One row per digit, ``per_digit`` images in each, scaled ×2 (black where a digit has fewer images),
+    as PNG bytes and their width: encoded once per setting for the whole class."""
+    samples = mnist.samples_per_digit(ui.mnist_data(), per_digit, split)
+    grid = np.zeros((10, per_digit, 28, 28), dtype=np.uint8)
+    for digit, images in samples.items():
+        grid[digit, : len(images)] = images
+    picture = nw.upscale(nw.tile(grid.reshape(-1, 28, 28), cols=per_digit, pad=2, fill=128), 2)
+    png = io.BytesIO()
+    Image.fromarray(picture).save(png, format="PNG")
+    return png.getvalue(), picture.shape[1]
 
 
 def samples_section(data, split: str, per_digit: int) -> None:
-    """A grid: one row per digit, ``per_digit`` images in each."""
+    """A grid: one row per digit, ``per_digit`` images in each; never wider than its column (a phone)."""
     st.subheader(ui.t("mnist.data.samples", k=per_digit))
-    samples = mnist.samples_per_digit(data, per_digit, split)
-    grid = np.zeros((10, per_digit, 28, 28), dtype=np.uint8)  # black where a digit has fewer images
-    for digit, images in samples.items():
-        grid[digit, : len(images)] = images
-    st.image(nw.upscale(nw.tile(grid.reshape(-1, 28, 28), cols=per_digit, pad=2, fill=128), 2), width=min(60 * per_digit, 900), output_format="PNG")
+    png, width = sample_grid(data.source, split, per_digit)
+    st.image(png, width=min(60 * per_digit, width) if per_digit < 12 else "stretch")
     st.caption(ui.t("mnist.data.samples_note"))
 
 
@@ -118,11 +146,28 @@ def means_section(data, split: str) -> None:
     st.markdown(ui.t("mnist.data.mean_note"))
 
 
+def try_first(p: ui.Page) -> None:
+    """The first "try it" prompt in plain view, its Load button beside it; all of them in the expander below."""
+    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
+    button_col.button(ui.t("app.load"), key=p.key("__try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
+
+
+@st.fragment
+def explore(p: ui.Page, data) -> None:
+    """The controls, the sample grid and the mean images: a slider reruns only this part."""
+    controls(p)
+    with ui.caught():
+        samples_section(data, p["split"], p["per_digit"])
+        means_section(data, p["split"])
+    p.sync_to_url()  # a fragment rerun skips the page's own URL sync
+
+
 with ui.page(PAGE, SETTINGS) as p:
+    try_first(p)
     p.try_it(PRESETS)
     data = ui.mnist_data()
     ui.data_banner(data)
-    controls(p)
-    counts_section(data)
-    samples_section(data, p["split"], p["per_digit"])
-    means_section(data, p["split"])
+    explore(p, data)
+    with ui.caught():
+        counts_section(data)

@@ -4,6 +4,8 @@ and their derivatives, and gradient vanishing in a deep sigmoid net against ReLU
 Everything here is numpy (``lessons.network``), so this page never waits for torch.
 """
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -17,6 +19,7 @@ WIDTHS = (16, 32, 64, 128, 256)
 N_IMAGES = 100  # test images pushed through the nutshell's layers
 N_BATCH = 256  # test images in the gradient-vanishing batch
 SAME = 1e-5  # "identical" for the nutshell: the issue's tolerance
+CHARTS = 32  # fixed chart parts kept per server
 SETTINGS = {
     "between": ui.Setting("none", options=BETWEEN),
     "seed": ui.Setting(0, 0, 999),
@@ -24,7 +27,7 @@ SETTINGS = {
     "depth": ui.Setting(8, 1, 30),
     "width": ui.Setting(64, options=WIDTHS),
 }
-COLOURS = alt.Scale(domain=list(nw.ACTIVATIONS), range=["#1c7ed6", "#2f9e44", "#d9480f"])
+COLOURS = dict(zip(nw.ACTIVATIONS, ["#1c7ed6", "#2f9e44", "#d9480f"], strict=True))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -34,6 +37,42 @@ def vanishing(source: str, depth: int, width: int, seed: int) -> pd.DataFrame:
     x = nw.normalise(data.test_images[:N_BATCH])
     y = nw.one_hot(data.test_labels[:N_BATCH])
     return nw.vanishing_table(x, y, depth, width, seed=seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def nutshell(source: str, between: str, seed: int) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], int, pd.DataFrame]:
+    """The random layers' shapes, the collapsed W's shape and b's length, and both networks' outputs."""
+    data = ui.mnist_data()
+    layers = nw.random_linear_layers(seed=seed)
+    w, b = nw.collapse_linear(layers)
+    x = nw.normalise(data.test_images[:N_IMAGES])
+    table = nw.nutshell_comparison(x, layers, None if between == "none" else between)
+    return tuple(layer[0].shape for layer in layers), w.shape, len(b), table
+
+
+_UNCHECKED: dict[type, type] = {}
+
+
+def unchecked(chart: Any) -> Any:
+    """``chart`` (a copy) that Streamlit serialises without re-validating it.
+
+    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: about 85 %
+    of a chart's cost on a rerun. The page draws only a few fixed shapes of chart, and its tests
+    check each against the schema (``tests/test_b2_pages.py``).
+    """
+    kind = type(chart)
+    if kind not in _UNCHECKED:
+        def to_dict(self, validate: bool = True, **kwargs):
+            return kind.to_dict(self, validate=False, **kwargs)
+        _UNCHECKED[kind] = type(f"Unchecked{kind.__name__}", (kind,), {"to_dict": to_dict})
+    copy = chart.copy(deep=False)
+    object.__setattr__(copy, "__class__", _UNCHECKED[kind])  # altair's own __setattr__ stores spec fields
+    return copy
+
+
+def show(chart: Any) -> None:
+    """Draw a chart at its column's width, unvalidated (see ``unchecked``)."""
+    ui.show_chart(unchecked(chart))
 
 
 def name_of(activation: str) -> str:
@@ -48,41 +87,52 @@ PRESETS = [
 ]
 
 
+def try_first(p: ui.Page) -> None:
+    """The first "try it" prompt in plain view, its Load button beside it; all of them in the expander below."""
+    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
+    button_col.button(ui.t("app.load"), key=p.key("__try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
+
+
+def shape(dims: tuple[int, ...]) -> str:
+    return " × ".join(map(str, dims))
+
+
 def nutshell_section(p: ui.Page, data) -> None:
-    """(1) Nutshell: three linear layers are one linear layer, unless a non-linear factor sits between."""
+    """(1) Nutshell: three linear layers are one linear layer, unless a non-linear factor sits between.
+
+    Its controls (and Reset) sit outside any fragment: the seed also seeds the vanishing nets below."""
     st.header(ui.t("mnist.net.nutshell"))
-    st.markdown(ui.t("mnist.net.nutshell_intro"))
-    st.latex(r"\mathrm{pred} = W_3\{W_2[W_1X+b_1]+b_2\}+b_3")
-    st.latex(r"= \underbrace{W_3W_2W_1}_{W}\,X + \underbrace{W_3(W_2b_1+b_2)+b_3}_{b}")
-    c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    controls, picture = st.columns([2, 3])
     between_names = {b: ui.t(f"mnist.net.between_{b}") for b in BETWEEN}
-    c1.selectbox(ui.t("mnist.net.between"), BETWEEN, format_func=between_names.get, key=p.key("between"))
-    c2.number_input(ui.t("mnist.net.seed"), min_value=0, max_value=999, key=p.key("seed"))
-    p.reset_button(where=c3)
+    with controls:
+        st.markdown(ui.t("mnist.net.nutshell_intro"))
+        st.latex(r"\begin{aligned}\mathrm{pred} &= W_3\{W_2[W_1X+b_1]+b_2\}+b_3\\"
+                 r"&= \underbrace{W_3W_2W_1}_{W}\,X\\&\quad+ \underbrace{W_3(W_2b_1+b_2)+b_3}_{b}\end{aligned}")
+        st.selectbox(ui.t("mnist.net.between"), BETWEEN, format_func=between_names.get, key=p.key("between"))
+        c2, c3 = st.columns([1, 1], vertical_alignment="bottom")
+        c2.number_input(ui.t("mnist.net.seed"), min_value=0, max_value=999, key=p.key("seed"))
+        p.reset_button(where=c3)
     between = p["between"]
-    layers = nw.random_linear_layers(seed=p["seed"])
-    w, b = nw.collapse_linear(layers)
-    st.markdown(
-        ui.t(
-            "mnist.net.shapes",
-            w1=" × ".join(map(str, layers[0][0].shape)),
-            w2=" × ".join(map(str, layers[1][0].shape)),
-            w3=" × ".join(map(str, layers[2][0].shape)),
-            w=" × ".join(map(str, w.shape)),
-            b=len(b),
-        )
-    )
-    x = nw.normalise(data.test_images[:N_IMAGES])
-    table = nw.nutshell_comparison(x, layers, None if between == "none" else between)
+    shapes, w_shape, b_len, table = nutshell(data.source, between, p["seed"])
     gap, same_digit = nw.nutshell_agreement(table)
-    m1, m2 = st.columns(2)
-    m1.metric(ui.t("mnist.net.max_gap"), f"{gap:.1e}")
-    m2.metric(ui.t("mnist.net.same_answer"), f"{same_digit:.0%}")
-    if gap < SAME:
-        st.success(ui.t("mnist.net.identical", n=N_IMAGES, tol=f"{SAME:.0e}"))
-    else:
-        st.warning(ui.t("mnist.net.not_identical", between=between_names[between]))
-    lo, hi = float(table[["three_layers", "one_layer"]].min().min()), float(table[["three_layers", "one_layer"]].max().max())
+    with picture:
+        show(nutshell_chart(table))
+        m1, m2 = st.columns(2)
+        m1.metric(ui.t("mnist.net.max_gap"), nw.readable(gap))
+        m2.metric(ui.t("mnist.net.same_answer"), f"{same_digit:.0%}")
+        if gap < SAME:
+            st.success(ui.t("mnist.net.identical", n=N_IMAGES, tol=nw.readable(SAME, 1)))
+        else:
+            st.warning(ui.t("mnist.net.not_identical", between=between_names[between]))
+    st.markdown(ui.t("mnist.net.shapes", w1=shape(shapes[0]), w2=shape(shapes[1]), w3=shape(shapes[2]), w=shape(w_shape), b=b_len))
+    st.caption(ui.t("mnist.net.nutshell_note"))
+
+
+def nutshell_chart(table: pd.DataFrame) -> alt.LayerChart:
+    """Each image's ten outputs: three layers across, the one collapsed layer up, the diagonal dashed."""
+    lo = float(table[["three_layers", "one_layer"]].min().min())
+    hi = float(table[["three_layers", "one_layer"]].max().max())
     diagonal = alt.Chart(pd.DataFrame({"v": [lo, hi]})).mark_line(color="#888", strokeDash=[4, 4]).encode(x="v:Q", y="v:Q")
     points = (
         alt.Chart(table)
@@ -90,7 +140,7 @@ def nutshell_section(p: ui.Page, data) -> None:
         .encode(
             x=alt.X("three_layers:Q", title=ui.t("mnist.net.axis_three")),
             y=alt.Y("one_layer:Q", title=ui.t("mnist.net.axis_one")),
-            color=alt.Color("digit:N", title=ui.t("mnist.net.output")),
+            color=alt.Color("digit:N", title=ui.t("mnist.net.output"), legend=alt.Legend(orient="right", columns=1)),
             tooltip=[
                 alt.Tooltip("image:Q", title=ui.t("mnist.net.image")),
                 alt.Tooltip("digit:N", title=ui.t("mnist.net.output")),
@@ -100,87 +150,104 @@ def nutshell_section(p: ui.Page, data) -> None:
             ],
         )
     )
-    ui.show_chart(alt.layer(diagonal, points).properties(height=340))
-    st.caption(ui.t("mnist.net.nutshell_note"))
+    return alt.layer(diagonal, points).properties(height=320)
 
 
-def activations_section(p: ui.Page) -> None:
-    """(2) The non-linear factors and their derivatives."""
-    st.header(ui.t("mnist.net.activations"))
-    st.markdown(ui.t("mnist.net.activations_intro"))
-    f1, f2, f3 = st.columns(3)
-    f1.latex(r"\sigma(z)=\frac{1}{1+e^{-z}}")
-    f1.latex(r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))")
-    f2.latex(r"\tanh(z)=\frac{e^{z}-e^{-z}}{e^{z}+e^{-z}}")
-    f2.latex(r"\tanh'(z)=1-\tanh^2 z")
-    f3.latex(r"\mathrm{relu}(z)=\max(0,z)")
-    f3.latex(r"\mathrm{relu}'(z)=\begin{cases}1 & z>0\\ 0 & z\le 0\end{cases}")
-    st.slider(ui.t("mnist.net.zmax"), 1.0, 10.0, step=0.5, key=p.key("zmax"))
-    zmax = p["zmax"]
-    curves = nw.activation_curves(lo=-zmax, hi=zmax)
-    curves["name"] = curves["activation"].map(name_of)
-    curve_chart = (
+@st.cache_resource(show_spinner=False, max_entries=CHARTS)
+def activation_chart(activation: str, zmax: float, lang: str) -> alt.Chart:
+    """One activation f(z) (solid) and its derivative f′(z) (dashed) over [−zmax, zmax]: one chart each,
+    so on a phone they stack instead of running off the screen."""
+    curves = nw.activation_curves((activation,), lo=-zmax, hi=zmax)
+    value = ui.t("mnist.net.value")
+    return (
         alt.Chart(curves)
-        .mark_line(strokeWidth=2.5)
+        .mark_line(strokeWidth=2.5, color=COLOURS[activation])
         .encode(
             x=alt.X("z:Q", title="z"),
             y=alt.Y("value:Q", title=None),
-            color=alt.Color("activation:N", scale=COLOURS, legend=None),
             strokeDash=alt.StrokeDash("curve:N", title=None, sort=["f(z)", "f′(z)"], legend=alt.Legend(orient="bottom")),
             tooltip=[
-                alt.Tooltip("name:N", title=ui.t("mnist.net.activation")),
-                alt.Tooltip("curve:N", title=" "),
-                alt.Tooltip("z:Q", format=".2f"),
-                alt.Tooltip("value:Q", format=".4f"),
+                alt.Tooltip("curve:N", title=ui.t("mnist.net.curve")),
+                alt.Tooltip("z:Q", title="z", format=".2f"),
+                alt.Tooltip("value:Q", title=value, format=".4f"),
             ],
         )
-        .properties(width=250, height=220)
-        .facet(column=alt.Column("name:N", title=None, sort=[name_of(a) for a in nw.ACTIVATIONS]))
-        .resolve_scale(y="independent")
+        .properties(title=name_of(activation), height=220)
     )
-    st.altair_chart(curve_chart)
+
+
+@st.fragment
+def activations_section(p: ui.Page) -> None:
+    """(2) The non-linear factors and their derivatives; the z slider reruns only this part."""
+    st.header(ui.t("mnist.net.activations"))
+    st.markdown(ui.t("mnist.net.activations_intro"))
+    st.slider(ui.t("mnist.net.zmax"), 1.0, 10.0, step=0.5, key=p.key("zmax"))
+    formulas = {
+        "sigmoid": (r"\sigma(z)=\frac{1}{1+e^{-z}}", r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))"),
+        "tanh": (r"\tanh(z)=\frac{e^{z}-e^{-z}}{e^{z}+e^{-z}}", r"\tanh'(z)=1-\tanh^2 z"),
+        "relu": (r"\mathrm{relu}(z)=\max(0,z)", r"\mathrm{relu}'(z)=\begin{cases}1 & z>0\\ 0 & z\le 0\end{cases}"),
+    }
+    for column, activation in zip(st.columns(len(nw.ACTIVATIONS)), nw.ACTIVATIONS, strict=True):
+        with column:
+            show(activation_chart(activation, p["zmax"], ui.lang()))
+            for formula in formulas[activation]:
+                st.latex(formula)
     st.markdown(ui.t("mnist.net.activations_note"))
+    p.sync_to_url()  # a fragment rerun skips the page's own URL sync
 
 
-def vanishing_section(p: ui.Page, data) -> None:
-    """Gradient vanishing: each layer's gradient in fresh deep sigmoid, tanh and ReLU nets."""
-    st.header(ui.t("mnist.net.vanishing"))
-    st.markdown(ui.t("mnist.net.vanishing_intro", n=N_BATCH))
-    v1, v2 = st.columns(2)
-    v1.slider(ui.t("mnist.net.depth"), 1, 30, key=p.key("depth"))
-    v2.select_slider(ui.t("mnist.net.width"), WIDTHS, key=p.key("width"))
-    depth, width = p["depth"], p["width"]
-    grads = vanishing(data.source, depth, width, p["seed"])
+@st.cache_resource(show_spinner=False, max_entries=CHARTS)
+def gradient_chart(source: str, depth: int, width: int, seed: int, lang: str) -> alt.Chart:
+    """Each layer's gradient norm (log scale) in the three fresh deep nets."""
+    grads = vanishing(source, depth, width, seed).copy()
     grads["name"] = grads["activation"].map(name_of)
-    first = grads[grads["layer"] == 1].set_index("activation")["relative"]
-    cols = st.columns(len(nw.ACTIVATIONS))
-    for col, act in zip(cols, nw.ACTIVATIONS):
-        col.metric(ui.t("mnist.net.first_share", name=name_of(act)), f"{first[act]:.1e}")
-    grad_chart = (
+    return (
         alt.Chart(grads)
         .mark_line(point=True, strokeWidth=2.5)
         .encode(
-            x=alt.X("layer:Q", title=ui.t("mnist.net.layer"), axis=alt.Axis(tickMinStep=1)),
+            x=alt.X("layer:Q", title=ui.t("mnist.net.layer"), axis=alt.Axis(tickMinStep=1, format="d")),
             y=alt.Y("grad_norm:Q", title=ui.t("mnist.net.grad_norm"), scale=alt.Scale(type="log")),
-            color=alt.Color("activation:N", scale=COLOURS, title=ui.t("mnist.net.activation")),
+            color=alt.Color("name:N", title=ui.t("mnist.net.activation"), legend=alt.Legend(orient="bottom"),
+                            scale=alt.Scale(domain=[name_of(a) for a in nw.ACTIVATIONS], range=list(COLOURS.values()))),
             tooltip=[
                 alt.Tooltip("name:N", title=ui.t("mnist.net.activation")),
                 alt.Tooltip("layer:Q", title=ui.t("mnist.net.layer")),
-                alt.Tooltip("grad_norm:Q", title=ui.t("mnist.net.grad_norm"), format=".3e"),
-                alt.Tooltip("relative:Q", title=ui.t("mnist.net.relative"), format=".3e"),
+                alt.Tooltip("grad_norm:Q", title=ui.t("mnist.net.grad_norm"), format=".3~g"),
+                alt.Tooltip("relative:Q", title=ui.t("mnist.net.relative"), format=".3~g"),
             ],
         )
-        .properties(height=340)
+        .properties(height=320)
     )
-    ui.show_chart(grad_chart)
-    st.markdown(ui.t("mnist.net.vanishing_note", depth=depth, sigmoid=f"{first['sigmoid']:.1e}", relu=f"{first['relu']:.1e}"))
+
+
+@st.fragment
+def vanishing_section(p: ui.Page, data) -> None:
+    """Gradient vanishing: each layer's gradient in fresh deep sigmoid, tanh and ReLU nets; its sliders rerun only this part."""
+    st.header(ui.t("mnist.net.vanishing"))
+    st.markdown(ui.t("mnist.net.vanishing_intro", n=N_BATCH))
+    with ui.caught():
+        controls, picture = st.columns([1, 2])
+        with controls:
+            st.slider(ui.t("mnist.net.depth"), 1, 30, key=p.key("depth"))
+            st.select_slider(ui.t("mnist.net.width"), WIDTHS, key=p.key("width"))
+            depth, width = p["depth"], p["width"]
+            grads = vanishing(data.source, depth, width, p["seed"])
+            first = grads[grads["layer"] == 1].set_index("activation")["relative"]
+            for act in nw.ACTIVATIONS:
+                st.metric(ui.t("mnist.net.first_share", name=name_of(act)), nw.readable(first[act]))
+        with picture:
+            show(gradient_chart(data.source, depth, width, p["seed"], ui.lang()))
+        st.markdown(ui.t("mnist.net.vanishing_note", depth=depth, sigmoid=nw.readable(first["sigmoid"]),
+                         relu=nw.readable(first["relu"])))
+    p.sync_to_url()  # a fragment rerun skips the page's own URL sync
 
 
 with ui.page(PAGE, SETTINGS) as p:
+    try_first(p)
     p.try_it(PRESETS)
     data = ui.mnist_data()
     ui.data_banner(data, offer_download=False)
-    nutshell_section(p, data)
-    activations_section(p)
     with ui.caught():
-        vanishing_section(p, data)
+        nutshell_section(p, data)
+    activations_section(p)
+    vanishing_section(p, data)

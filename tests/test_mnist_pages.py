@@ -58,6 +58,12 @@ def chart_frames(at) -> list[pd.DataFrame]:
     ]
 
 
+def number(text: str) -> float:
+    """A number as the pages print it (``lessons.network.readable``): "0.25" or "6.0 × 10⁻¹⁶"."""
+    mantissa, _, power = text.partition(" × 10")
+    return float(mantissa) * 10.0 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")) or 0)
+
+
 def all_finite(frame: pd.DataFrame) -> bool:
     numbers = frame.select_dtypes("number").to_numpy(dtype=np.float64)
     return bool(np.isfinite(numbers).all())
@@ -196,7 +202,7 @@ def test_network_page_at_its_extremes(no_mnist, query):
     assert len(frames) >= 3 and all(all_finite(f) for f in frames)
     grads = next(f for f in frames if "grad_norm" in f)
     assert set(grads["layer"]) == set(range(1, depth + 2)) and (grads["grad_norm"] > 0).all()  # log scale needs > 0
-    gap = float(next(m for m in at.metric if m.label == en("mnist.net.max_gap")).value)
+    gap = number(next(m for m in at.metric if m.label == en("mnist.net.max_gap")).value)
     if query["between"] == "none":
         assert gap < 1e-5
         assert any(s.value.startswith(en("mnist.net.identical", n=100, tol="1e-05")[:40]) for s in at.success)
@@ -210,8 +216,8 @@ def test_network_page_shows_the_sigmoid_first_layer_starving(no_mnist):
     at = open_page("pages/mnist_network.py", lang="en", query={"depth": "20"}, timeout=TIMEOUT)
     no_exception(at)
     shares = {m.label: m.value for m in at.metric}
-    sigmoid = float(shares[en("mnist.net.first_share", name="sigmoid")])
-    relu = float(shares[en("mnist.net.first_share", name="ReLU")])
+    sigmoid = number(shares[en("mnist.net.first_share", name="sigmoid")])
+    relu = number(shares[en("mnist.net.first_share", name="ReLU")])
     assert sigmoid < 1e-6 * relu
 
 
