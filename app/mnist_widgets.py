@@ -94,7 +94,7 @@ def show_digits(images: Any, captions: list[str], width: int = 84) -> None:
 def seconds_text(seconds: float) -> str:
     """A duration as a student reads it, in the page's language ("8.2 s", "3 min 20 s" in English; never "s" on a zh page)."""
     if seconds < 60:
-        return t("mnist.duration_s", s=f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}")
+        return t("mnist.duration_s", s=f"{max(seconds, 0.1):.1f}" if seconds < 10 else f"{seconds:.0f}")  # never "0.0"
     minutes, rest = divmod(round(seconds), 60)
     return t("mnist.duration_min", m=minutes, s=rest)
 
