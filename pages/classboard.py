@@ -80,10 +80,11 @@ def accuracy_chart(runs: pd.DataFrame) -> alt.Chart | None:
     shown["optimizer"] = [optimizer_name(o) for o in shown["optimizer"]]
     opt_title = ui.t("classboard.col.optimizer")
     return alt.Chart(shown).mark_circle(size=90, opacity=0.8).encode(
-        x=alt.X("lr:Q", title=ui.t("classboard.col.lr"), scale=alt.Scale(type="log")),
+        x=alt.X("lr:Q", title=ui.t("classboard.col.lr"), scale=alt.Scale(type="log"),
+                axis=alt.Axis(values=decades(shown["lr"]), format="~g")),
         y=alt.Y("accuracy:Q", title=ui.t("classboard.col.accuracy"), scale=alt.Scale(zero=False),
                 axis=alt.Axis(format="%")),
-        color=alt.Color("optimizer:N", title=opt_title),
+        color=alt.Color("optimizer:N", title=opt_title, legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("nickname:N", title=ui.t("classboard.col.nickname")),
                  alt.Tooltip("accuracy:Q", title=ui.t("classboard.col.accuracy"), format=".2%"),
                  alt.Tooltip("lr:Q", title=ui.t("classboard.col.lr"), format="g"),
@@ -108,6 +109,12 @@ def describe(settings: dict) -> str:
         if isinstance(settings.get(name), (int, float)):
             parts.append(f"{ui.t(key)} {settings[name]:g}")
     return ui.t("classboard.list_sep").join(parts)
+
+
+def decades(values: pd.Series) -> list[float]:
+    """The powers of ten spanning ``values``: the log axis's ticks (without them it draws a line at every 1-9 × 10^k)."""
+    lo, hi = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
+    return [float(10.0 ** k) for k in np.arange(lo, max(hi, lo + 1) + 1)]
 
 
 def ids_key(room: str, entries: pd.DataFrame) -> str:
@@ -161,8 +168,7 @@ def predictors(models: dict[str, Any]) -> dict[str, Any]:
 
 def room_banner(room: str, projector: bool) -> None:
     if projector:
-        st.markdown(f"<div class='board-room'>{ui.t('classboard.projector_room', room=room)}</div>",
-                    unsafe_allow_html=True)  # room codes are 6 letters of ROOM_ALPHABET: nothing to escape
+        st.title(ui.t("classboard.projector_room", room=room))
         st.markdown(ui.t("classboard.projector_join", link=join_link(room)))
         return
     if not board.room_open(room):
@@ -198,12 +204,12 @@ def live_board(room: str, projector: bool) -> None:
         st.info(ui.t("classboard.no_runs"))
         return
     ranked, chart = board_view(ids_key(room, runs), ui.lang(), runs)
-    table_col, chart_col = st.columns([3, 2]) if not projector else st.columns([1, 1])
+    table_col, chart_col = st.columns([3, 2])
     with table_col:
         st.subheader(ui.t("classboard.leaderboard"))
         shown = leader_table(ranked, PROJECTOR_LEADERS if projector else LEADERS_SHOWN)
-        if projector:
-            st.table(shown.set_index(shown.columns[0]))
+        if projector:  # the columns a room reads from afar
+            st.table(shown.drop(columns=[ui.t("classboard.col.seconds"), ui.t("classboard.col.runs")]), hide_index=True)
         else:
             st.dataframe(shown, hide_index=True, width="stretch")
     with chart_col:
@@ -211,7 +217,10 @@ def live_board(room: str, projector: bool) -> None:
         if chart is None:
             st.info(ui.t("classboard.no_lr"))
         else:
-            ui.show_chart(chart)
+            ui.show_chart(chart.configure_axis(labelFontSize=18, titleFontSize=20).configure_legend(
+                labelFontSize=18, titleFontSize=20) if projector else chart)
+            if not projector:
+                st.caption(ui.t("classboard.chart_note"))
     if not projector:
         best_run_link(room, ranked.iloc[0])
 
@@ -244,11 +253,12 @@ def handwriting(room: str, projector: bool) -> None:
     key = ids_key(room, drawings)
     pictures = digit_pictures(key, drawings)
     counts = cb.board_summary(board.runs(room), drawings)["per_digit"]
-    columns = st.columns(2 if not projector else 5)
-    for k, (label, picture) in enumerate(pictures.items()):
-        with columns[k % len(columns)]:
-            st.markdown(ui.t("classboard.digit", digit=label, count=counts[label]))
-            st.image(picture, output_format="PNG")
+    per_row = 5 if projector else 2
+    digits = list(pictures.items())
+    for start in range(0, len(digits), per_row):  # row by row, so a phone stacks them in order
+        for column, (label, picture) in zip(st.columns(per_row), digits[start:start + per_row]):
+            column.markdown(ui.t("classboard.digit", digit=label, count=counts[label]))
+            column.image(picture, output_format="PNG")
     if st.session_state.get(ASKED_KEY):
         readings(key, drawings, projector)
 
@@ -432,11 +442,12 @@ def hide_section(code: str, room: str) -> None:
 
 PROJECTOR_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] {display: none;}
-.board-room {font-size: 4.5rem; font-weight: 700; letter-spacing: .15em;}
-[data-testid="stMetricValue"] {font-size: 3.5rem;}
+h1 {font-size: 4.5rem !important; letter-spacing: .08em;}
+[data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.9rem; padding: .3rem .8rem; white-space: nowrap;}
+[data-testid="stMarkdownContainer"] p {font-size: 1.5rem;}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] p {font-size: 3.5rem;}
 [data-testid="stMetricLabel"] p {font-size: 1.6rem;}
-[data-testid="stTable"] td, [data-testid="stTable"] th {font-size: 1.9rem; padding: .3rem .8rem;}
-h1, h2, h3 {font-size: 2.6rem !important;}
+h2, h3 {font-size: 2.6rem !important;}
 </style>"""
 
 

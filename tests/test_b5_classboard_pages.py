@@ -419,7 +419,7 @@ def test_the_projector_view_has_the_board_in_large_type_and_no_controls(db):
     assert not at.button and not at.text_input and not at.selectbox and not at.get("form")
     assert list(at.table[0].value[text("classboard.col.nickname")]) == ["Mei"]
     assert any("font-size: 4.5rem" in el.proto.body for el in at.get("html"))
-    assert any(text("classboard.projector_room", room=room) in m for m in messages(at, "markdown"))
+    assert text("classboard.projector_room", room=room) in [el.value for el in at.title]
 
 
 def test_the_handwriting_shows_a_grid_per_digit(db):
@@ -431,3 +431,44 @@ def test_the_handwriting_shows_a_grid_per_digit(db):
     shown = messages(at, "markdown")
     assert text("classboard.digit", digit=1, count=2) in shown and text("classboard.digit", digit=7, count=1) in shown
     assert len(at.get("image")) == 2
+
+
+# ------------------------------------------------------------------ the networks read our writing
+
+
+@pytest.fixture
+def small_mnist(tmp_path, monkeypatch):
+    """No MNIST anywhere: the app falls back to scikit-learn's small digits, quick to train on."""
+    from app import ui
+    from lessons import mnist
+
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path))
+    monkeypatch.setattr(mnist, "DEFAULT_ROOT", tmp_path / "no-mnist-here")
+    ui.mnist_data.clear()
+    yield mnist.load_mnist()
+    ui.mnist_data.clear()
+
+
+@pytest.mark.slow
+def test_each_network_reads_the_collection_and_shows_what_it_misread(db, small_mnist):
+    import torch
+
+    from app import ui
+    from lessons import mlp
+
+    room = db.open_room(TEACHER)
+    images, labels = small_mnist.test_images[:40], small_mnist.test_labels[:40]
+    for k, (image, label) in enumerate(zip(images, labels, strict=True)):
+        db.add_drawing(room, f"s{k % 5}", int(label), image)
+    at = open_page("pages/classboard.py", query={"room": room}, timeout=600)
+    by_label(at.button, text("classboard.ask_models")).click().run()
+    no_exception(at)
+    shown = {m.label: m.value for m in at.metric}
+    for name in ("course", "best", "robust"):
+        model = ui.trained_model(mlp.preset_for(name, small_mnist)).model
+        with torch.no_grad():  # the reference: the network's largest output, straight from torch
+            read = model(mlp.normalise(images / 255.0)).argmax(dim=1).numpy()
+        wrong = int((read != labels).sum())
+        assert shown[text(f"classboard.model.{name}")] == f"{1 - wrong / len(labels):.0%}", name
+        assert [e for e in at.expander if e.label == text("classboard.misread", model=text(f"classboard.model.{name}"),
+                                                              count=wrong)], name
