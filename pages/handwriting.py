@@ -135,7 +135,7 @@ def distortions(p: ui.Page) -> None:
     """Sliders for every distortion beside the digit they bend, the grid of all of them, and what training sees."""
     controls, shown = st.columns([1, 1.6], gap="large")
     with controls:
-        st.segmented_control(ui.t("handwriting.digit"), list(range(10)), key=p.key("digit"), required=True)
+        st.segmented_control(ui.t("handwriting.digit"), list(range(10)), key=p.key("digit"), required=True, wrap=True)
         for kind, spec in augment.DISTORTIONS.items():
             st.slider(ui.t("handwriting.slider", kind=ui.t(KIND_NAMES[kind]), unit=ui.t(UNIT_NAMES[spec.unit])),
                       min_value=float(spec.low), max_value=float(spec.high), step=(spec.high - spec.low) / 40,

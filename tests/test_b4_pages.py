@@ -13,12 +13,13 @@ import io
 
 import numpy as np
 import pytest
+import streamlit as st
 import torch
 from conftest import open_page
 from PIL import Image, ImageDraw, ImageFilter
 
-from app import ui
 from app import mnist_widgets as mw
+from app import ui
 from app.i18n import STRINGS
 from lessons import augment, canvas, handwriting, mlp
 
@@ -296,6 +297,7 @@ def test_the_first_try_it_loads_a_slant():
 @pytest.mark.slow
 def test_without_the_development_set_the_networks_are_compared_on_the_students_kept_digits(monkeypatch, tmp_path):
     monkeypatch.setenv(handwriting.ENV_DIR, str(tmp_path / "absent"))
+    st.cache_resource.clear()  # the page reads the set once per server
     at = open_page(PAGE7, lang="en", timeout=TIMEOUT)
     data = ui.mnist_data()
     pick = np.arange(40)
@@ -327,6 +329,7 @@ def test_with_the_development_set_every_network_is_scored_on_real_handwriting_wi
     from conftest import shared_file
 
     shared_file("data", "handwriting", "labels.csv")
+    st.cache_resource.clear()  # the page reads the set once per server
     at = open_page(PAGE7, lang="zh", timeout=TIMEOUT)
     at.button(key="handwriting.__compare").click().run()
     no_exception(at)
