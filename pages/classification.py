@@ -311,7 +311,8 @@ def sigmoid_section(p: ui.Page) -> None:
 def sigmoid_template(lang: str) -> alt.LayerChart:
     """The band [0, 1] and the two curves' encodings, without the curves' data (``sigmoid_chart`` adds it)."""
     names = [ui.t("classification.curve_line"), ui.t("classification.curve_sigmoid")]
-    band = alt.Chart(pd.DataFrame({"lo": [0.0], "hi": [1.0]})).mark_rect(color="#d9480f", opacity=0.08).encode(y="lo:Q", y2="hi:Q")
+    band = alt.Chart(pd.DataFrame({"lo": [0.0], "hi": [1.0]})).mark_rect(color="#d9480f", opacity=0.08).encode(
+        y=alt.Y("lo:Q", title=None), y2="hi:Q")
     value = ui.t("classification.axis_value")
     lines = (
         alt.Chart()
