@@ -117,6 +117,14 @@ def grid_row(image: np.ndarray, kind: str) -> np.ndarray:
     return classboard.montage(np.stack(row), columns=GRID_STEPS)
 
 
+@st.cache_data(max_entries=20, ttl=24 * 3600, show_spinner=False)
+def grid(digit: int, source: str) -> dict[str, np.ndarray]:
+    """Every distortion's row for ``digit``, enlarged: the same for every slider position, so built once per
+    digit (and data ``source``) for the whole class."""
+    image = example_digit(digit)
+    return {kind: enlarged(grid_row(image, kind), GRID_ZOOM) for kind in augment.KINDS}
+
+
 def training_samples(image: np.ndarray, seed: int) -> np.ndarray:
     """``SAMPLES`` random mixes of every distortion, as training draws them (strength 1)."""
     import torch
@@ -148,10 +156,11 @@ def distortions(p: ui.Page) -> None:
         after.image(enlarged(distorted(image, {kind: float(p[kind]) for kind in augment.KINDS}), ZOOM), clamp=True,
                     caption=ui.t("handwriting.distorted"))
         st.markdown("##### " + ui.t("handwriting.grid_title"))
+        rows = grid(int(p["digit"]), ui.mnist_data().source)
         for kind, spec in augment.DISTORTIONS.items():
             name_col, row_col = st.columns([1, 3], vertical_alignment="center")
             name_col.markdown(ui.t(KIND_NAMES[kind]))
-            row_col.image(enlarged(grid_row(image, kind), GRID_ZOOM), clamp=True,
+            row_col.image(rows[kind], clamp=True,
                           caption=ui.t("handwriting.grid_range", low=f"{spec.low:g}", high=f"{spec.high:g}",
                                        unit=ui.t(UNIT_NAMES[spec.unit])))
     with st.expander(ui.t("handwriting.samples_title"), icon="🎲"):
