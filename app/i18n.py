@@ -103,6 +103,11 @@ def t(key: str, **fields: Any) -> str:
     return text.format(**fields) if fields else text
 
 
+def choose_placeholder() -> str:
+    """A multiselect's placeholder in the student's language (Streamlit's own says "Choose options")."""
+    return t("app.choose")
+
+
 def language_switch() -> None:
     """The sidebar's language selector. Its value is kept in the session and the URL."""
     if LANG_KEY not in st.session_state:

@@ -3,7 +3,7 @@
 
 from app.charts import large_type, large_type_switch, loss_contour_chart, show_chart
 from app.errors import caught
-from app.i18n import LANG_KEY, lang, language_switch, t
+from app.i18n import LANG_KEY, choose_placeholder, lang, language_switch, t
 from app.mnist_widgets import (
     SESSION_MODEL,
     data_banner,
@@ -17,7 +17,7 @@ from app.registry import HOME, LESSONS, PAGES, PageSpec
 from app.state import Page, Preset, Setting, page, share_caption, widget_key
 
 __all__ = [
-    "HOME", "LANG_KEY", "LESSONS", "PAGES", "SESSION_MODEL", "Page", "PageSpec", "Preset", "Setting", "caught",
+    "HOME", "LANG_KEY", "LESSONS", "PAGES", "SESSION_MODEL", "Page", "PageSpec", "Preset", "Setting", "caught", "choose_placeholder",
     "data_banner", "lang", "language_switch", "large_type", "large_type_switch", "loss_contour_chart", "mnist_data", "page", "share_caption",
     "show_chart", "show_digits", "show_loss", "t", "train_live", "trained_model", "widget_key",
 ]

@@ -1,6 +1,7 @@
 """Every page renders in both languages; the language switch and the URL carry over; a caught error
 is logged on the server and shown to students only in their words."""
 
+import json
 import logging
 
 import pytest
@@ -40,6 +41,32 @@ def test_switching_language_changes_the_visible_text():
     assert at.query_params.get("lang") == "en"
 
 
+# Pages with a radio, selectbox or multiselect whose options are labelled in the language.
+LABELLED_PAGES = ["pages/classification.py", "pages/regression.py", "pages/descent.py", "pages/mnist_network.py"]
+
+
+@pytest.mark.parametrize("path", LABELLED_PAGES)
+def test_switching_language_re_sends_every_choice_labelled_in_the_new_language(path):
+    """A radio, selectbox or multiselect tells the browser its value by the option's label: after a
+    switch the browser held the old language's label, matching no option (a radio showed nothing
+    selected, a selectbox the old label). Each must be re-sent, as a label of the new options."""
+    at = open_page(path, lang="zh")
+    at.sidebar.radio(key=ui.LANG_KEY).set_value("en").run()
+    assert not at.exception
+    stale = []
+    for kind in ("radio", "selectbox"):
+        for widget in at.main.get(kind):
+            proto = widget.proto
+            if not (proto.set_value and proto.raw_value in proto.options):
+                stale.append(f"{kind} {proto.label!r}: {proto.raw_value!r} not re-sent among {list(proto.options)}")
+    for widget in at.main.get("multiselect"):
+        proto = widget.proto
+        if not (proto.set_value and set(proto.raw_values) <= set(proto.options)):
+            stale.append(f"multiselect {proto.label!r}: {list(proto.raw_values)} not re-sent among {list(proto.options)}")
+    assert at.main.get("radio") or at.main.get("selectbox") or at.main.get("multiselect"), "no labelled choice on the page"
+    assert not stale, stale
+
+
 def test_language_survives_a_page_change():
     at = open_page("pages/home.py", lang="en")
     at.switch_page("pages/descent.py").run()
@@ -50,6 +77,21 @@ def test_a_bad_language_in_the_url_falls_back_to_the_default():
     at = open_page("pages/home.py", lang="xx")
     assert not at.exception
     assert at.title[0].value == STRINGS["app.title"]["zh"]
+
+
+def test_large_type_is_kept_in_the_url_and_enlarges_the_charts():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"lang": "en", "large": "1"})  # a shared link, as the class opens it
+    at.run().switch_page("pages/noise.py").run()
+    assert not at.exception
+    assert at.sidebar.toggle(key="large").value is True
+    assert at.query_params.get("large") == "1", "a shared link keeps the projector's large type"
+    specs = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+    assert specs and all(spec["config"]["axis"]["labelFontSize"] >= 16 for spec in specs)
+    at.sidebar.toggle(key="large").set_value(False).run()
+    assert "large" not in at.query_params
+    assert all("labelFontSize" not in json.loads(c.proto.spec).get("config", {}).get("axis", {})
+               for c in at.get("vega_lite_chart"))
 
 
 def test_home_links_to_every_lesson():
