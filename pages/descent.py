@@ -330,11 +330,14 @@ def experiment(p: ui.Page, words: dict[str, str], clock: bool) -> None:
     with control_col:
         controls(p, words, last)
     path = long_frame({s: gd.upto(r, shown) for s, r in runs.items()}, words)
+    # The window fits the runs that did not blow up, so a diverged one cannot flatten them.
+    tame = path[~path["solver"].isin([s for s, r in runs.items() if r.attrs["diverged"]])]
+    window = gd.view_window((tame if len(tame) else path)["x"])
     with chart_col:
-        ui.show_chart(curve_chart(path, gd.view_window(path["x"]), shown is not None, words))
-        hidden = int((path["x"].abs() > gd.VIEW_CAP).sum())
+        ui.show_chart(curve_chart(path, window, shown is not None, words))
+        hidden = int(((path["x"] < window[0]) | (path["x"] > window[1])).sum())
         if hidden:
-            st.caption(ui.t("descent.hidden", count=hidden, cap=f"{gd.VIEW_CAP:g}"))
+            st.caption(ui.t("descent.hidden", count=hidden))
     if not solvers:
         st.warning(ui.t("descent.no_solver"))
         return

@@ -24,7 +24,20 @@ X_RANGE = (0.0, 10.0)
 FIT_WORDS = {regression.FIT_DIVERGED_SCALE: "regression.diverged", regression.FIT_DIVERGED_RATE: "regression.diverged_rate"}
 
 
-def scatter_chart(points, lines: pd.DataFrame) -> alt.Chart:
+class Chart(alt.LayerChart):
+    """An altair layer chart that Streamlit serialises without re-validating it.
+
+    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: more than
+    half of the scatter chart's cost on a rerun. tests/test_b1_pages.py checks every chart the page
+    draws against the schema instead.
+    """
+
+    def to_dict(self, validate: bool = True, **kwargs) -> dict:
+        """The Vega-Lite spec, unvalidated (see the class note)."""
+        return super().to_dict(validate=False, **kwargs)
+
+
+def scatter_chart(points, lines: pd.DataFrame) -> Chart:
     """The points and the lines drawn over them: true (green), descent (orange), closed form (blue, dashed)."""
     order = [ui.t("regression.line_true"), ui.t("regression.line_gd"), ui.t("regression.line_ls")]
     dots = alt.Chart(pd.DataFrame(points, columns=["x", "y"])).mark_circle(size=30, opacity=0.6, color="#495057").encode(
@@ -33,12 +46,12 @@ def scatter_chart(points, lines: pd.DataFrame) -> alt.Chart:
     )
     drawn = alt.Chart(lines).mark_line(strokeWidth=2.5).encode(
         x="x:Q", y="y:Q",
-        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom"),
+        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom", columns=2, labelLimit=150),
                         scale=alt.Scale(domain=order, range=["#2b8a3e", "#d9480f", "#1c7ed6"])),
         strokeDash=alt.StrokeDash("line:N", legend=None, scale=alt.Scale(domain=order, range=[[1, 0], [1, 0], [6, 4]])),
         tooltip=[alt.Tooltip("line:N", title=ui.t("regression.col_line"))],
     )
-    return (dots + drawn).properties(height=340)
+    return Chart(layer=[dots, drawn], height=340)
 
 
 def loss_chart(path: pd.DataFrame) -> alt.Chart:

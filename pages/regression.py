@@ -43,6 +43,19 @@ RUN_COLUMNS = {
 }
 
 
+class Chart(alt.LayerChart):
+    """An altair layer chart that Streamlit serialises without re-validating it.
+
+    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: more than
+    half of the scatter chart's cost on a rerun. tests/test_b1_pages.py checks every chart the page
+    draws against the schema instead.
+    """
+
+    def to_dict(self, validate: bool = True, **kwargs) -> dict:
+        """The Vega-Lite spec, unvalidated (see the class note)."""
+        return super().to_dict(validate=False, **kwargs)
+
+
 @st.cache_data(max_entries=1, ttl=24 * 3600, show_spinner=False)
 def example_points():
     """The project's example data (data/example.csv), read once per server."""
@@ -108,7 +121,7 @@ def descend(points, data_id: str, data_name: str, b0: float, m0: float, lr: floa
     return run
 
 
-def scatter_chart(points, lines: pd.DataFrame) -> alt.Chart:
+def scatter_chart(points, lines: pd.DataFrame) -> Chart:
     """The data and the lines drawn over it: the replayed line (orange) and the closed form (blue, dashed)."""
     order = [ui.t("regression.line_now"), ui.t("regression.line_ls")]
     dots = alt.Chart(pd.DataFrame(points, columns=["x", "y"])).mark_circle(size=30, opacity=0.6, color="#495057").encode(
@@ -117,12 +130,12 @@ def scatter_chart(points, lines: pd.DataFrame) -> alt.Chart:
     )
     drawn = alt.Chart(lines).mark_line(strokeWidth=2.5, clip=True).encode(
         x="x:Q", y="y:Q",
-        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom"),
+        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom", columns=2),
                         scale=alt.Scale(domain=order, range=["#d9480f", "#1c7ed6"])),
         strokeDash=alt.StrokeDash("line:N", legend=None, scale=alt.Scale(domain=order, range=[[1, 0], [6, 4]])),
         tooltip=[alt.Tooltip("line:N", title=ui.t("regression.col_line"))],
     )
-    return (dots + drawn).properties(height=330)
+    return Chart(layer=[dots, drawn], height=330)
 
 
 def error_chart(path: pd.DataFrame, at: int) -> alt.Chart:
@@ -331,7 +344,7 @@ def experiment(p: ui.Page, clock: bool) -> None:
     with printout:
         if printout.open:
             st.code(regression.transcript(b0, m0, float(run.error[0]), last, float(run.b[last]), float(run.m[last]),
-                                          float(run.error[last])), language=None)
+                                          float(run.error[last])), language=None, wrap_lines=True)
             if last < iters:
                 st.caption(ui.t("regression.transcript_overflow", k=verdict.overflow_step, last=last))
             elif run.scaling is not None:
