@@ -243,10 +243,10 @@ def test_identical_concurrent_requests_train_once(monkeypatch):
     calls: list[int] = []
     real = mlp.train_config
 
-    def counting(cfg, d, on_progress=None):
+    def counting(cfg, d, on_progress=None, **kw):
         calls.append(1)
         time.sleep(0.3)  # keep the first training running while the others arrive
-        return real(cfg, d, on_progress)
+        return real(cfg, d, on_progress, **kw)
 
     monkeypatch.setattr(mlp, "train_config", counting)
     results: list[mlp.TrainedModel] = []
@@ -276,10 +276,10 @@ def test_different_requests_do_not_wait_for_each_other(monkeypatch):
     release = threading.Event()
     real = mlp.train_config
 
-    def gated(cfg, d, on_progress=None):
+    def gated(cfg, d, on_progress=None, **kw):
         if cfg == slow:
             assert release.wait(30)
-        return real(cfg, d, on_progress)
+        return real(cfg, d, on_progress, **kw)
 
     monkeypatch.setattr(mlp, "train_config", gated)
     blocked = threading.Thread(target=mlp.train_cached, args=(slow, data))
