@@ -4,7 +4,7 @@ and the projector's large type."""
 import streamlit as st
 
 from app import ui
-from app.streamlit_compat import one_history_entry_per_page
+from app.streamlit_compat import forget_unknown_page, one_history_entry_per_page
 
 # Wide enough for the longest English title ("4 From regression to classification") on one line.
 st.set_page_config(page_icon="🧠", layout="wide", initial_sidebar_state=330)
@@ -12,6 +12,7 @@ st.set_page_config(page_icon="🧠", layout="wide", initial_sidebar_state=330)
 ui.language_switch()
 ui.large_type_switch()
 
+lost = forget_unknown_page({spec.url_path for spec in ui.PAGES})
 sections: dict[str, list] = {}
 for spec in ui.PAGES:
     sections.setdefault(ui.t(spec.section), []).append(
@@ -29,4 +30,6 @@ page = st.navigation(sections)
 st.set_page_config(page_title=f"{page.title} · {ui.t('app.title')}")
 ui.share_caption()
 one_history_entry_per_page(st.sidebar)
+if lost:
+    st.warning(ui.t("app.page_not_found"), icon="🧭")
 page.run()

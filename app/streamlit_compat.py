@@ -77,3 +77,22 @@ _ONE_ENTRY_PER_PAGE = """<script>
 def one_history_entry_per_page(where=None) -> None:
     """Make the browser's Back button go to the previous page (see ``_ONE_ENTRY_PER_PAGE``)."""
     (where or st).html(_ONE_ENTRY_PER_PAGE, unsafe_allow_javascript=True)
+
+
+def forget_unknown_page(url_paths: set[str]) -> bool:
+    """Whether the browser asked for a page the app does not have; if so, ask for the home page instead.
+
+    Upstream (``st.navigation`` in ``streamlit/commands/navigation.py``): an unknown URL runs the
+    default page and makes the browser show its own English "Page not found" dialog. Clearing the
+    request's page name (``PagesManager.set_script_intent``) before ``st.navigation`` resolves it
+    lands on the home page without that dialog, so the app can say it in the student's language.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return False
+    manager = ctx.pages_manager
+    name = manager.intended_page_name
+    if manager.intended_page_script_hash or not name or name in url_paths:
+        return False
+    manager.set_script_intent("", "")
+    return True

@@ -145,8 +145,9 @@ def test_switching_language_mid_page_leaves_no_old_text_and_every_radio_selected
     try:
         open_app_page(tab, app_url, url_path(spec), start)
         switch_language(tab, then)
-        expect(tab.locator("h1").first).to_contain_text(
-            STRINGS["app.title" if spec is ui.HOME else f"page.{spec.name}.title"][then])
+        title = STRINGS["app.title" if spec is ui.HOME else f"page.{spec.name}.title"][then]
+        expect(tab.locator("h1").first).to_contain_text(title)
+        expect(tab).to_have_title(re.compile(re.escape(STRINGS[f"page.{spec.name}.title"][then])))  # the browser tab
         radios = tab.evaluate(RADIOS_JS)
         assert all(r["checked"] == 1 for r in radios), f"{spec.name} {start}→{then}: radios without a selection: {radios}"
         text = main_text(tab)
@@ -177,6 +178,18 @@ def test_back_returns_to_the_page_before_and_then_home(browser, app_url):
             title = STRINGS["app.title" if spec is ui.HOME else f"page.{spec.name}.title"]["en"]
             expect(tab.locator("h1").first).to_contain_text(title)
             assert "lang=en" in tab.url, tab.url
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_an_unknown_address_lands_on_the_course_map_in_the_students_language(browser, app_url, lang):
+    context, tab = new_tab(browser, LAPTOP)
+    try:
+        open_app_page(tab, app_url, "no_such_lesson", lang)
+        expect(tab.get_by_text(STRINGS["app.page_not_found"][lang])).to_be_visible()
+        expect(tab.locator("h1").first).to_contain_text(STRINGS["app.title"][lang])
+        expect(tab.get_by_text("Page not found")).to_have_count(0)  # Streamlit's own English dialog
     finally:
         context.close()
 
