@@ -238,11 +238,12 @@ def accuracy_chart(table: pd.DataFrame) -> alt.Chart:
         alt.Chart(table)
         .mark_bar()
         .encode(
-            x=alt.X("network:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelLimit=120)),
+            x=alt.X("network:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelLimit=200)),
             xOffset=alt.XOffset("set:N", sort=None),
             y=alt.Y("accuracy:Q", title=ui.t("handwriting.axis_accuracy"), scale=alt.Scale(domain=[0, 1]),
                     axis=alt.Axis(format="%", titleAngle=0, titleAlign="left", titleX=-30, titleY=-12)),
-            color=alt.Color("set:N", title=None, sort=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color("set:N", title=None, sort=None,
+                            legend=alt.Legend(orient="bottom", columns=2, labelLimit=300)),
             tooltip=[
                 alt.Tooltip("network:N", title=ui.t("handwriting.col.network")),
                 alt.Tooltip("set:N", title=ui.t("handwriting.col.set")),
@@ -319,16 +320,13 @@ def compare_on_kept_digits(p: ui.Page, models: dict[str, Any]) -> None:
 
 def show_comparison(models: dict[str, Any], table: pd.DataFrame) -> None:
     """The accuracies as a chart and as a table (networks down, sets across), with each network's recipe."""
-    chart_col, table_col = st.columns([1.3, 1], gap="large")
-    with chart_col:
-        ui.show_chart(accuracy_chart(table))
-    with table_col:
-        wide = table.pivot(index="network", columns="set", values="accuracy")
-        wide = wide.reindex(index=[ui.t(MODEL_NAMES[n]) for n in models], columns=list(dict.fromkeys(table["set"])))
-        wide.index.name = ui.t("handwriting.col.network")
-        wide.columns.name = None
-        st.dataframe(wide.map(lambda a: f"{a:.1%}"))
-        st.caption(ui.t("handwriting.recipes"))
+    ui.show_chart(accuracy_chart(table))
+    wide = table.pivot(index="network", columns="set", values="accuracy")
+    wide = wide.reindex(index=[ui.t(MODEL_NAMES[n]) for n in models], columns=list(dict.fromkeys(table["set"])))
+    wide.index.name = ui.t("handwriting.col.network")
+    wide.columns.name = None
+    st.dataframe(wide.map(lambda a: f"{a:.1%}"))
+    st.caption(ui.t("handwriting.recipes"))
 
 
 def request_compare() -> None:
