@@ -504,19 +504,21 @@ _BATCH_SECONDS_LOCK = threading.Lock()
 
 
 def _seconds_per_batch(config: TrainConfig) -> float:
-    """One training batch's seconds for ``config``'s network, optimiser, loss and batch size, timed on
-    random inputs (a batch costs the same whatever its pixels), measured once per process.
+    """One training batch's seconds for ``config``'s network, optimiser, loss, batch size and
+    augmentation, timed on random inputs (a batch costs the same whatever its pixels), measured
+    once per process.
 
     It is timed in a training slot, on the threads a training would get now: on a busy machine two
     threads per op run several times slower than one, so timing outside the policy misleads. Like
     a training, it waits while every slot is taken.
     """
-    key = (config.hidden, config.activation, config.final_activation, config.optimizer, config.loss, config.batch_size)
+    key = (config.hidden, config.conv, config.activation, config.final_activation, config.optimizer, config.loss,
+           config.batch_size, config.augment)
     with _BATCH_SECONDS_LOCK:
         if key in _BATCH_SECONDS:
             return _BATCH_SECONDS[key]
     gen = torch.Generator().manual_seed(0)
-    model = MLP(config.hidden, config.activation, config.final_activation)
+    model = MLP(config.hidden, config.activation, config.final_activation, conv=config.conv)
     opt = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
     pool = 4 * config.batch_size  # batches are gathered from a larger tensor, as training slices its data
     x = torch.randn(pool, N_PIXELS, generator=gen)
@@ -528,7 +530,8 @@ def _seconds_per_batch(config: TrainConfig) -> float:
         while len(times) <= MEASURE_BATCHES or time.perf_counter() - begin < MEASURE_SECONDS:
             start = time.perf_counter()
             idx = torch.randint(0, pool, (config.batch_size,), generator=gen)
-            batch_loss = objective(model(x[idx]), y[idx], config.loss)
+            inputs = x[idx] if config.augment <= 0 else _augmented(x[idx], gen, config.augment)
+            batch_loss = objective(model(inputs), y[idx], config.loss)
             opt.zero_grad(set_to_none=True)
             batch_loss.backward()
             opt.step()
