@@ -184,3 +184,29 @@ def test_a_training_waits_while_every_slot_on_the_host_is_taken(tmp_path, monkey
     os.close(other)  # the other process ends (or dies): its slot frees itself
     assert entered.wait(10)
     t.join(10)
+
+
+def test_shared_array_is_built_once_then_mapped_from_disk(tmp_path):
+    built = []
+
+    def make():
+        built.append(1)
+        return np.arange(12, dtype=np.float32).reshape(3, 4) / 7
+
+    first = modelstore.shared_array("x", make, root=tmp_path)
+    second = modelstore.shared_array("x", make, root=tmp_path)
+    assert len(built) == 1, "a second reader must map the file, not rebuild the array"
+    assert isinstance(second, np.memmap)
+    np.testing.assert_array_equal(first, make())
+    np.testing.assert_array_equal(second, make())
+    second[0, 0] = 99  # copy-on-write: a reader's write never reaches the shared file
+    np.testing.assert_array_equal(modelstore.shared_array("x", make, root=tmp_path), make())
+
+
+def test_shared_array_rebuilds_a_damaged_file_and_survives_an_unwritable_folder(tmp_path):
+    make = lambda: np.ones((5, 2), dtype=np.float32)  # noqa: E731
+    (tmp_path / "y.f32").write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00garbage")
+    np.testing.assert_array_equal(modelstore.shared_array("y", make, root=tmp_path), make())
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("")
+    np.testing.assert_array_equal(modelstore.shared_array("z", make, root=blocked), make())
