@@ -45,8 +45,8 @@ def scatter_chart(points, lines: pd.DataFrame) -> Chart:
         tooltip=[alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f")],
     )
     drawn = alt.Chart(lines).mark_line(strokeWidth=2.5).encode(
-        x="x:Q", y="y:Q",
-        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom", columns=2, labelLimit=150),
+        x=alt.X("x:Q"), y=alt.Y("y:Q"),
+        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom", columns=1),
                         scale=alt.Scale(domain=order, range=["#2b8a3e", "#d9480f", "#1c7ed6"])),
         strokeDash=alt.StrokeDash("line:N", legend=None, scale=alt.Scale(domain=order, range=[[1, 0], [1, 0], [6, 4]])),
         tooltip=[alt.Tooltip("line:N", title=ui.t("regression.col_line"))],

@@ -129,7 +129,7 @@ def scatter_chart(points, lines: pd.DataFrame) -> Chart:
         tooltip=[alt.Tooltip("x:Q", format=".4g"), alt.Tooltip("y:Q", format=".4g")],
     )
     drawn = alt.Chart(lines).mark_line(strokeWidth=2.5, clip=True).encode(
-        x="x:Q", y="y:Q",
+        x=alt.X("x:Q"), y=alt.Y("y:Q"),
         color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom", columns=2),
                         scale=alt.Scale(domain=order, range=["#d9480f", "#1c7ed6"])),
         strokeDash=alt.StrokeDash("line:N", legend=None, scale=alt.Scale(domain=order, range=[[1, 0], [6, 4]])),
@@ -148,7 +148,7 @@ def error_chart(path: pd.DataFrame, at: int) -> alt.Chart:
                  alt.Tooltip("error:Q", title=ui.t("regression.mse"), format=".10g")],
     )
     rule = alt.Chart(pd.DataFrame({"iteration": [at]})).mark_rule(color="#1f2328", strokeDash=[4, 3]).encode(
-        x="iteration:Q")
+        x=alt.X("iteration:Q"))
     return (curve + rule).properties(height=300)
 
 
