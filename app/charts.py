@@ -69,10 +69,12 @@ def loss_contour_chart(
 
     from lessons import regression
 
+    # Channels as objects, never "b:Q" strings: altair turns each string into a channel by hashing
+    # its whole schema, which was most of this chart's cost.
     surface = regression.loss_surface_frame(points, box, steps=48)
     heat = alt.Chart(surface).mark_rect().encode(
-        x=alt.X("b0:Q", title="b", scale=alt.Scale(domain=list(box[0]), nice=False)), x2="b1:Q",
-        y=alt.Y("w0:Q", title=slope, scale=alt.Scale(domain=list(box[1]), nice=False)), y2="w1:Q",
+        x=alt.X("b0:Q", title="b", scale=alt.Scale(domain=list(box[0]), nice=False)), x2=alt.X2("b1:Q"),
+        y=alt.Y("w0:Q", title=slope, scale=alt.Scale(domain=list(box[1]), nice=False)), y2=alt.Y2("w1:Q"),
         color=alt.Color("log10_excess:Q", title=t("app.chart.log_excess", loss=loss),
                         scale=alt.Scale(type="quantize", scheme=alt.SchemeParams("viridis", count=10), nice=True),
                         legend=alt.Legend(orient="right")),
@@ -80,20 +82,20 @@ def loss_contour_chart(
                  alt.Tooltip("loss:Q", title=loss, format=".5g")],
     )
     track = alt.Chart(path).mark_line(color="white", strokeWidth=2, clip=True).encode(
-        x="b:Q", y="m:Q", order="iteration:Q")
+        x=alt.X("b:Q"), y=alt.Y("m:Q"), order=alt.Order("iteration:Q"))
     steps = alt.Chart(path).mark_circle(color="white", size=16, clip=True).encode(
-        x="b:Q", y="m:Q",
+        x=alt.X("b:Q"), y=alt.Y("m:Q"),
         tooltip=[alt.Tooltip("iteration:Q", title=t("app.chart.iteration")), alt.Tooltip("b:Q", format=".6g"), alt.Tooltip("m:Q", title=slope, format=".6g"),
                  alt.Tooltip("error:Q", title=loss, format=".6g")],
     )
     layers = [heat, track, steps]
     if now is not None:
         layers.append(alt.Chart(pd.DataFrame({"b": [now[0]], "m": [now[1]]})).mark_point(
-            shape="circle", size=160, color="#d9480f", filled=True, stroke="white", clip=True).encode(x="b:Q", y="m:Q"))
+            shape="circle", size=160, color="#d9480f", filled=True, stroke="white", clip=True).encode(x=alt.X("b:Q"), y=alt.Y("m:Q")))
     if best is not None:
         star = pd.DataFrame({"b": [best[0]], "m": [best[1]], "what": [t("regression.line_ls")]})
         layers.append(alt.Chart(star).mark_point(shape="diamond", size=220, filled=True, color="#f03e3e",
                                                  stroke="white", strokeWidth=1.5).encode(
-            x="b:Q", y="m:Q",
+            x=alt.X("b:Q"), y=alt.Y("m:Q"),
             tooltip=[alt.Tooltip("what:N", title=t("app.chart.marker")), alt.Tooltip("b:Q", format=".6g"), alt.Tooltip("m:Q", title=slope, format=".6g")]))
     return alt.layer(*layers).properties(height=height)
