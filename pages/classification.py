@@ -225,7 +225,7 @@ def probability_templates(k: int, lang: str) -> tuple[alt.LayerChart, alt.LayerC
         alt.Chart()
         .mark_bar(height=28)
         .encode(
-            x=alt.X("start:Q", scale=alt.Scale(domain=[0, 1]), title=ui.t("classification.axis_sum")),
+            x=alt.X("start:Q", scale=alt.Scale(domain=[0, 1]), title=None),
             x2="end:Q",
             y=alt.Y("row:N", title=None),
             color=color,
@@ -236,12 +236,13 @@ def probability_templates(k: int, lang: str) -> tuple[alt.LayerChart, alt.LayerC
     per_class = alt.Chart().encode(
         x=alt.X("name:N", title=None, sort=names, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("p:Q", scale=alt.Scale(domain=[0, 1.12]), title=ui.t("classification.axis_probability"),
-                axis=alt.Axis(values=[0, 0.25, 0.5, 0.75, 1])),
+                axis=alt.Axis(values=[0, 0.25, 0.5, 0.75, 1], format=".2~f")),
         color=color,
         tooltip=tips,
     )
     per_class = per_class.mark_bar() + per_class.mark_text(dy=-8).encode(text=alt.Text("p:Q", format=".2f"), color=alt.value("black"))
-    return (stacked + one).properties(height=60), per_class.properties(height=180)
+    return (stacked + one).properties(height=100, title=alt.Title(ui.t("classification.axis_sum"), fontSize=12, fontWeight="normal")), \
+        per_class.properties(height=180)
 
 
 def probability_charts(probabilities: np.ndarray, k: int) -> list[alt.LayerChart]:

@@ -106,13 +106,13 @@ def nutshell_section(p: ui.Page, data) -> None:
     controls, picture = st.columns([2, 3])
     between_names = {b: ui.t(f"mnist.net.between_{b}") for b in BETWEEN}
     with controls:
-        st.markdown(ui.t("mnist.net.nutshell_intro"))
-        st.latex(r"\begin{aligned}\mathrm{pred} &= W_3\{W_2[W_1X+b_1]+b_2\}+b_3\\"
-                 r"&= \underbrace{W_3W_2W_1}_{W}\,X\\&\quad+ \underbrace{W_3(W_2b_1+b_2)+b_3}_{b}\end{aligned}")
         st.selectbox(ui.t("mnist.net.between"), BETWEEN, format_func=between_names.get, key=p.key("between"))
         c2, c3 = st.columns([1, 1], vertical_alignment="bottom")
         c2.number_input(ui.t("mnist.net.seed"), min_value=0, max_value=999, key=p.key("seed"))
         p.reset_button(where=c3)
+        st.markdown(ui.t("mnist.net.nutshell_intro"))
+        st.latex(r"\begin{aligned}\mathrm{pred} &= W_3\{W_2[W_1X+b_1]+b_2\}+b_3\\"
+                 r"&= \underbrace{W_3W_2W_1}_{W}\,X\\&\quad+ \underbrace{W_3(W_2b_1+b_2)+b_3}_{b}\end{aligned}")
     between = p["between"]
     shapes, w_shape, b_len, table = nutshell(data.source, between, p["seed"])
     gap, same_digit = nw.nutshell_agreement(table)
@@ -165,14 +165,14 @@ def activation_chart(activation: str, zmax: float, lang: str) -> alt.Chart:
         .encode(
             x=alt.X("z:Q", title="z"),
             y=alt.Y("value:Q", title=None),
-            strokeDash=alt.StrokeDash("curve:N", title=None, sort=["f(z)", "f′(z)"], legend=alt.Legend(orient="bottom")),
+            strokeDash=alt.StrokeDash("curve:N", title=None, sort=["f(z)", "f′(z)"], legend=alt.Legend(orient="top")),
             tooltip=[
                 alt.Tooltip("curve:N", title=ui.t("mnist.net.curve")),
                 alt.Tooltip("z:Q", title="z", format=".2f"),
                 alt.Tooltip("value:Q", title=value, format=".4f"),
             ],
         )
-        .properties(title=name_of(activation), height=220)
+        .properties(height=300)
     )
 
 
@@ -189,6 +189,7 @@ def activations_section(p: ui.Page) -> None:
     }
     for column, activation in zip(st.columns(len(nw.ACTIVATIONS)), nw.ACTIVATIONS, strict=True):
         with column:
+            st.markdown(f"**{name_of(activation)}**")
             show(activation_chart(activation, p["zmax"], ui.lang()))
             for formula in formulas[activation]:
                 st.latex(formula)
