@@ -92,11 +92,14 @@ def try_first(p: ui.Page) -> None:
 
 def controls(p: ui.Page) -> None:
     """The true line and its noise, then the descent's settings and a reset."""
+    # One row per pair, so a phone stacks them in reading order (w, b, μ, σ, N, seed).
     c1, c2 = st.columns(2)
     c1.slider(ui.t("regression.noise.w"), -5.0, 5.0, step=0.1, key=p.key("w"))
     c2.slider(ui.t("regression.noise.b"), -10.0, 10.0, step=0.1, key=p.key("b"))
+    c1, c2 = st.columns(2)
     c1.slider(ui.t("regression.noise.noise_mean"), -3.0, 3.0, step=0.01, key=p.key("noise_mean"))
     c2.slider(ui.t("regression.noise.noise_std"), 0.0, 5.0, step=0.1, key=p.key("noise_std"))
+    c1, c2 = st.columns(2)
     c1.slider(ui.t("regression.noise.n"), 2, 1000, step=1, key=p.key("n"))
     c2.number_input(ui.t("regression.noise.seed"), 0, 999, step=1, key=p.key("seed"))
     st.select_slider(ui.t("regression.lr"), options=LEARNING_RATES, format_func=lambda v: f"{v:g}", key=p.key("lr"),
