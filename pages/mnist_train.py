@@ -35,6 +35,7 @@ SHOWN_MISTAKES = 24
 SHOWN_UNITS = 32
 MISTAKE_WIDTH = 100  # px per mistake: its caption fits on one line
 PROBS_CACHE = 16  # models whose test-set predictions are kept for the class
+RUN_POINTS = 300  # loss points kept per logged run (views.RunLog draws at most this many)
 POLL_SECONDS = 0.5  # how often the training panel looks at a running training
 CHART_HEIGHT = 300
 JOB_KEY = "mnist_train.__job"  # this session's training in flight (mnist_widgets.TrainingJob)
@@ -151,8 +152,7 @@ def finish_job(data) -> None:
     # A run that blew up leaves NaN weights: its "accuracy" is whatever argmax makes of NaN.
     diverged = not (np.isfinite(losses).all() and np.isfinite(probs).all())
     accuracy = None if diverged else float(trained.accuracy)
-    st.session_state[LAST_KEY] = {"trained": trained, "probs": probs, "diverged": diverged, "accuracy": accuracy,
-                                  "wall": job.wall}
+    st.session_state[LAST_KEY] = {"trained": trained, "diverged": diverged, "accuracy": accuracy, "wall": job.wall}
     st.session_state[mw.SESSION_MODEL_STATUS] = {
         "diverged": diverged, "stopped": trained.stopped, "accuracy": accuracy, "config": trained.config,
     }
@@ -163,7 +163,16 @@ def finish_job(data) -> None:
     log = st.session_state.setdefault(RUNS_KEY, views.RunLog())
     status = "diverged" if diverged else "stopped" if trained.stopped else "ok"
     log.add(run_row(trained.config), results={"accuracy": np.nan if accuracy is None else accuracy, "status": status},
-            seconds=trained.seconds, curve=trained.history)
+            seconds=trained.seconds, curve=kept_curve(trained.history))
+
+
+def kept_curve(history: pd.DataFrame, most: int = RUN_POINTS) -> pd.DataFrame:
+    """A run's loss history cut to about ``most`` evenly spaced steps for the session's log (a 20-epoch
+    run has 37,500), keeping the first step that is no number, so the comparison still marks a blow-up."""
+    n = len(history)
+    keep = np.linspace(0, n - 1, min(n, most)).round().astype(int)
+    bad = np.flatnonzero(~np.isfinite(history["loss"].to_numpy(dtype=np.float64)))
+    return history.iloc[np.unique(np.r_[keep, bad[:1]])]
 
 
 def run_row(config: mlp.TrainConfig) -> dict:
@@ -391,7 +400,8 @@ def _panel(p: ui.Page) -> None:
 
 def show_results(p: ui.Page, data, last: dict) -> None:
     """Accuracy (flagged when stopped or diverged), the board, confusion matrix, mistakes, first-layer weights, downloads."""
-    trained, probs, diverged = last["trained"], last["probs"], last["diverged"]
+    trained, diverged = last["trained"], last["diverged"]
+    probs = test_probabilities(model_key(trained, data), trained.model, data.test_images)  # kept for the class, not per session
     predicted = probs.argmax(axis=1)
     matrix = nw.confusion_matrix(data.test_labels, predicted)
     wrong = int(matrix.sum() - np.trace(matrix))
