@@ -141,7 +141,7 @@ def curve_chart(path: pd.DataFrame, window: tuple[float, float], ringed: bool, w
             # points in reverse data order: the course's SGD is drawn last, on top of the others
             base.properties(data=path.iloc[::-1]).mark_circle(size=60, opacity=0.9, stroke="white", strokeWidth=0.8),
             base.properties(data=numbered).mark_text(fontSize=11, fontWeight="bold", dy=LABEL_DY)
-            .encode(text=alt.Text("step:Q")),
+            .encode(text=alt.Text("step:Q", title=words["step"])),
         ]
     layers.append(valleys)  # on top, so a path never hides where the valley floors are
     if ringed and not path.empty:  # ring the point each solver has just reached
