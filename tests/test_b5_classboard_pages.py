@@ -472,3 +472,17 @@ def test_each_network_reads_the_collection_and_shows_what_it_misread(db, small_m
         assert shown[text(f"classboard.model.{name}")] == f"{1 - wrong / len(labels):.0%}", name
         assert [e for e in at.expander if e.label == text("classboard.misread", model=text(f"classboard.model.{name}"),
                                                               count=wrong)], name
+
+
+def test_the_teacher_code_may_come_from_streamlit_secrets(db, monkeypatch):
+    monkeypatch.delenv("CLASS_TEACHER_CODE")
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.secrets["CLASS_TEACHER_CODE"] = TEACHER
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page("pages/classboard.py").run()
+    at = unlock(at, TEACHER)
+    no_exception(at)
+    assert state(at, board.TEACHER_KEY) == TEACHER
+    by_label(at.button, text("classboard.start")).click().run()
+    assert db.room_is_open(state(at, board.ROOM_KEY))
