@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from app import ui
 from app.i18n import LANGUAGES, STRINGS
 
-from .conftest import PAGE_TIMEOUT_MS, open_app_page, wait_for_app
+from .conftest import PAGE_TIMEOUT_MS, STEP_TIMEOUT_MS, open_app_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -80,7 +80,7 @@ def url_path(spec: ui.PageSpec) -> str:
 def new_tab(browser, viewport):
     context = browser.new_context(viewport=viewport)
     tab = context.new_page()
-    tab.set_default_timeout(PAGE_TIMEOUT_MS)
+    tab.set_default_timeout(STEP_TIMEOUT_MS)
     return context, tab
 
 
