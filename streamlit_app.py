@@ -9,6 +9,8 @@ from app.streamlit_compat import forget_unknown_page, one_history_entry_per_page
 # Wide enough for the longest English title ("4 From regression to classification") on one line.
 st.set_page_config(page_icon="🧠", layout="wide", initial_sidebar_state=330)
 
+# Streamlit leaves 6rem above the title; on a 768 px classroom screen that is room for the experiment.
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 ui.language_switch()
 ui.large_type_switch()
 
