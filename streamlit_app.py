@@ -10,7 +10,9 @@ from app.streamlit_compat import forget_unknown_page, one_history_entry_per_page
 st.set_page_config(page_icon="🧠", layout="wide", initial_sidebar_state=330)
 
 # Streamlit leaves 6rem above the title; on a 768 px classroom screen that is room for the experiment.
-st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
+# On a phone a page title takes three lines at Streamlit's size: two at this one.
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }"
+        " @media (max-width: 640px) { [data-testid='stMain'] h1 { font-size: 2rem; } }</style>")
 ui.language_switch()
 ui.large_type_switch()
 
