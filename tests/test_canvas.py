@@ -356,16 +356,16 @@ def captions(at) -> str:
 
 
 def test_page_asks_for_a_digit_and_names_the_course_model():
-    at = open_page("pages/draw.py", lang="en", timeout=300)
+    at = open_page("pages/draw.py", lang="en", query={"model": "course"}, timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     assert STRINGS["draw.empty"]["en"] in [i.value for i in at.info]
-    assert "course-recipe network" in captions(at)
+    assert "“Course recipe” network" in captions(at)
 
 
 def test_page_reads_with_the_students_own_model_when_there_is_one():
     from lessons import mlp
 
-    at = open_page("pages/draw.py", lang="en", timeout=300)
+    at = open_page("pages/draw.py", lang="en", query={"model": "own"}, timeout=300)
     config = mlp.TrainConfig(loss="cross_entropy")
     own = mlp.TrainedModel(mlp.MLP(config.hidden), pd.DataFrame(), 0.5, config, "test", 0.0)
     at.session_state[ui.SESSION_MODEL] = own
