@@ -220,7 +220,7 @@ def placeholder_chart(note_key: str = "mnist.train.chart_here") -> alt.Chart:
     return alt.Chart(frame).mark_text(fontSize=14, color="#868e96").encode(
         x=alt.X("step:Q", title=ui.t("mnist.axis_step"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(labels=False)),
         y=alt.Y("loss:Q", title=ui.t("mnist.axis_loss"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(labels=False)),
-        text="note:N",
+        text=alt.Text("note:N", title=ui.t(note_key)),
     ).properties(height=CHART_HEIGHT)
 
 

@@ -243,7 +243,7 @@ def test_training_shows_results_logs_the_run_and_hands_the_model_on(digits):
     assert trained.accuracy == pytest.approx(float((probs.argmax(1) == digits.test_labels).mean()))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[en("mnist.accuracy")] == f"{trained.accuracy:.2%}"
-    assert trained.seconds < 10 and metrics[en("mnist.seconds")] == en("mnist.duration_s", s=f"{trained.seconds:.1f}")
+    assert trained.seconds < 10 and metrics[en("mnist.seconds")] == en("mnist.duration_s", s=f"{max(trained.seconds, 0.1):.1f}")
     # the loss chart: whole-number steps, the first to the last trained
     loss = next(f for f in chart_frames(at) if "epoch" in f and "loss" in f)
     assert loss["step"].dtype.kind == "i" and loss["step"].max() == len(trained.history)
@@ -335,7 +335,7 @@ def test_take_home_is_the_course_code_for_the_settings_on_screen(digits, lang):
     code = export.course_code("mnist_train", settings, lang=lang)
     assert code.strip() in [c.value.strip() for c in at.code]
     download = at.get("download_button")[0]
-    assert download.proto.label.endswith("mnist_train.py")
+    assert "mnist_train.py" in download.proto.label
     assert export.run_hint("mnist_train", lang) in texts(at)
 
 

@@ -25,8 +25,9 @@ from app.i18n import LANGUAGES, STRINGS
 
 NOTES = ("seed", "000_1bae66b48c03afbd.txt")
 # Beyond the notes' own words: MSE (issue 13, item 11: 均方誤差（MSE）), sigmoid (the notes spell it
-# "segmoid"), and log and cos, maths functions as the notes' sin (cos only inside "x2cosx" there).
-ISSUE_WORDS = {"mse", "sigmoid", "log", "cos"}
+# "segmoid"), and log, cos and tanh, maths functions as the notes' sin (cos only inside "x2cosx" there;
+# tanh is an option name in 5c, glossed 雙曲正切 on 5b).
+ISSUE_WORDS = {"mse", "sigmoid", "log", "cos", "tanh"}
 # A word as the notes write it: identifiers and file names whole (step_gradient, data.csv), so a
 # part of one ("step") is not a word the course uses on its own.
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)*")

@@ -100,9 +100,9 @@ def test_drawing_a_one_shows_its_prediction_and_the_28x28_preview(page, app_url)
     expect(page.get_by_text(reads(None, "en"))).to_be_visible()
     expect(page.get_by_text(text("draw.empty", "en"))).to_have_count(0)
     seen = preview(page)
-    assert seen.shape == (280, 280)  # 28×28 shown at 10×
-    height, width = ink_box(seen)
-    assert 180 <= height <= 210 and width <= 80, (height, width)  # 20 px tall, thin: an MNIST "1"
+    assert seen.shape == (252, 252)  # 28×28 shown at 9×
+    height, width = (side / 9 for side in ink_box(seen))
+    assert 18 <= height <= 21 and width <= 8, (height, width)  # 20 px tall, thin: an MNIST "1"
     expect_reading(page, 1, "en")
 
 
@@ -111,9 +111,9 @@ def test_drawing_a_zero_is_read_as_zero(page, app_url):
     draw_zero(page, canvas)
     expect(page.get_by_text(reads(None, "zh"))).to_be_visible()
     seen = preview(page)
-    height, width = ink_box(seen)
-    assert 180 <= height <= 210 and 90 <= width <= 170, (height, width)  # an upright oval, 20 px tall
-    assert seen[140, 140] < 0.1  # with its hole in the middle
+    height, width = (side / 9 for side in ink_box(seen))
+    assert 18 <= height <= 21 and 9 <= width <= 17, (height, width)  # an upright oval, 20 px tall
+    assert seen[126, 126] < 0.1  # with its hole in the middle
     expect_reading(page, 0, "zh")
 
 
