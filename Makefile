@@ -10,7 +10,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SHARED_MNIST := $(abspath ../shared/data/mnist)
 # Where the course's shared folder sits beside the checkout, the server reads MNIST and data.csv from it.
-SERVE_ENV := MNIST_DIR="$${MNIST_DIR:-$(wildcard $(SHARED_MNIST))}" \
+SERVE_ENV := WARM_MODELS="$${WARM_MODELS:-1}" MNIST_DIR="$${MNIST_DIR:-$(wildcard $(SHARED_MNIST))}" \
 	COURSE_DATA_CSV="$${COURSE_DATA_CSV:-$(wildcard $(abspath ../shared/data/regression/data.csv))}"
 
 .PHONY: run class test test-fast bench clean

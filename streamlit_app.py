@@ -1,10 +1,17 @@
 """Entry point: `streamlit run streamlit_app.py`. Builds the course's navigation, the language switch
 and the projector's large type."""
 
+import gc
+
 import streamlit as st
 
 from app import ui
 from app.streamlit_compat import forget_unknown_page, one_history_entry_per_page
+
+if not gc.get_freeze_count():  # once per process, also under a plain `streamlit run` (serve/worker.py says why)
+    from serve.worker import freeze_imports
+
+    freeze_imports()
 
 # Wide enough for the longest English title ("4 From regression to classification") on one line.
 st.set_page_config(page_icon="🧠", layout="wide", initial_sidebar_state=330)

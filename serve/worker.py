@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import pkgutil
 import sys
+import threading
 
 import altair  # noqa: F401 - imported for its heap, frozen below
 import numpy  # noqa: F401
@@ -40,7 +42,27 @@ def freeze_imports() -> int:
     return gc.get_freeze_count()
 
 
+def warm_draw_model() -> threading.Thread:
+    """Train (or load from the shared disk store) the draw page's default network in the background,
+    so the first student on the draw page is not the one who waits for it (``WARM_MODELS=1``)."""
+
+    def warm() -> None:
+        from lessons import mlp, mnist
+
+        try:
+            data = mnist.load_mnist()
+            mlp.train_cached(mlp.preset_for(mlp.DRAW_DEFAULT, data), data)
+        except Exception as exc:  # noqa: BLE001 - warming is a courtesy; the page trains on demand
+            print(f"serve.worker: the draw model was not warmed ({exc})", file=sys.stderr)
+
+    thread = threading.Thread(target=warm, name="warm-draw-model", daemon=True)
+    thread.start()
+    return thread
+
+
 if __name__ == "__main__":
     freeze_imports()
+    if os.environ.get("WARM_MODELS") == "1":
+        warm_draw_model()
     sys.argv = ["streamlit", "run", *sys.argv[1:]]
     sys.exit(cli.main())
