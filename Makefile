@@ -33,7 +33,7 @@ run: $(VENV)/.app
 	$(SERVE_ENV) $(PY) -m serve.worker streamlit_app.py
 
 # N workers behind Debian's nginx on STREAMLIT_SERVER_PORT (default 8501); STREAMLIT_* reach every
-# worker; Ctrl+C stops everything. See serve/README.md.
+# worker; Ctrl+C stops everything. See the README, "Serving a class".
 class: $(VENV)/.app
 	-$(SERVE_ENV) $(PY) -m lessons.mnist --fetch
 	$(SERVE_ENV) $(PY) -m serve.class_server $(if $(WORKERS),--workers $(WORKERS))

@@ -8,10 +8,9 @@ import streamlit as st
 from app import ui
 from app.streamlit_compat import forget_unknown_page, one_history_entry_per_page
 
-if not gc.get_freeze_count():  # once per process, also under a plain `streamlit run` (serve/worker.py says why)
-    from serve.worker import freeze_imports
-
-    freeze_imports()
+if not gc.get_freeze_count():  # once per process: the post-run collection skips what is loaded now
+    gc.collect()  # (`make run` freezes torch too, before the first page: serve/worker.py says why)
+    gc.freeze()
 
 # Wide enough for the longest English title ("4 From regression to classification") on one line.
 st.set_page_config(page_icon="🧠", layout="wide", initial_sidebar_state=330)

@@ -58,7 +58,7 @@ def unchecked(chart: Any) -> Any:
 
     Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: about 85 %
     of a chart's cost on a rerun. The page draws only a few fixed shapes of chart, and its tests
-    check each against the schema (``tests/test_b2_pages.py``).
+    check each against the schema (``tests/test_pages_classification_mnist.py``).
     """
     kind = type(chart)
     if kind not in _UNCHECKED:

@@ -28,7 +28,7 @@ class Chart(alt.LayerChart):
     """An altair layer chart that Streamlit serialises without re-validating it.
 
     Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: more than
-    half of the scatter chart's cost on a rerun. tests/test_b1_pages.py checks every chart the page
+    half of the scatter chart's cost on a rerun. tests/test_pages_lessons_1_3.py checks every chart the page
     draws against the schema instead.
     """
 

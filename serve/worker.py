@@ -6,7 +6,7 @@ Streamlit's ``runner.postScriptGC`` (kept on: it keeps memory flat) runs a full 
 after every script run. Over the heap that torch, pandas and altair fill at import, that took
 170-190 ms of every rerun. ``gc.freeze()`` after those imports moves their objects to a permanent
 generation the collector skips, so the same collection takes about 10 ms (figures in
-serve/README.md). Import-time objects are never garbage, so nothing is kept that would have been
+the README's benchmarks). Import-time objects are never garbage, so nothing is kept that would have been
 freed. ``streamlit_app.py`` may freeze too (``if not gc.get_freeze_count(): gc.freeze()``):
 then a ``make run`` server gets the same; a second freeze here is skipped.
 """

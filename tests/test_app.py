@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 from app import ui
 from app.i18n import STRINGS
 
+pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
+
 # The draw page trains the class model on its first visit: that render is a slow test.
 PAGE_PATHS = [pytest.param(s.path, marks=pytest.mark.slow) if s.name == "draw" else s.path for s in ui.PAGES]
 

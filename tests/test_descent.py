@@ -1,4 +1,4 @@
-"""Lesson 1: the maths of lessons/descent.py against torch (the page: tests/test_b1_pages.py)."""
+"""Lesson 1: the maths of lessons/descent.py against torch (the page: tests/test_pages_lessons_1_3.py)."""
 
 import math
 

@@ -12,6 +12,8 @@ from app import ui
 from app.i18n import STRINGS
 from lessons import mlp, mnist
 
+pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
+
 MNIST_PAGES = ["pages/quickstart.py", "pages/mnist_data.py", "pages/mnist_network.py", "pages/mnist_train.py"]
 TIMEOUT = 180
 

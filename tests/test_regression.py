@@ -1,4 +1,4 @@
-"""Lessons 2 and 3: the course's three functions, the closed form and noisy data (the pages: tests/test_b1_pages.py).
+"""Lessons 2 and 3: the course's three functions, the closed form and noisy data (the pages: tests/test_pages_lessons_1_3.py).
 
 The references are the course's own printout, the course's loop code (verbatim, in ``benchmarks/course_code.py``),
 scikit-learn and numpy's least squares, and torch.autograd for the loss's curvature.

@@ -23,6 +23,8 @@ from google.protobuf.json_format import MessageToDict
 from app import ui
 from app.i18n import LANGUAGES, STRINGS
 
+pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
+
 NOTES = ("seed", "000_1bae66b48c03afbd.txt")
 # Beyond the notes' own words: MSE (issue 13, item 11: 均方誤差（MSE）), sigmoid (the notes spell it
 # "segmoid"), and log, cos and tanh, maths functions as the notes' sin (cos only inside "x2cosx" there;

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from test_b4_pages import photo_of_digit
+from test_pages_draw_handwriting import photo_of_digit
 
 from app.i18n import STRINGS
 

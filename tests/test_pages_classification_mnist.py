@@ -18,6 +18,8 @@ from lessons import classification as lc
 from lessons import export, mlp, mnist
 from lessons import network as nw
 
+pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
+
 TIMEOUT = 180
 
 

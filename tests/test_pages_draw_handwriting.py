@@ -23,6 +23,8 @@ from app import ui
 from app.i18n import STRINGS
 from lessons import augment, canvas, handwriting, mlp
 
+pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
+
 DRAW = "pages/draw.py"
 PAGE7 = "pages/handwriting.py"
 TIMEOUT = 600

@@ -20,6 +20,8 @@ from app.i18n import STRINGS
 from lessons import export, mlp, mnist, modelstore
 from lessons import network as nw
 
+pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
+
 PAGE = "pages/mnist_train.py"
 TIMEOUT = 180
 TINY = {"layers": "1", "h1": "16", "epochs": "1"}

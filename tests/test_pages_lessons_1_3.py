@@ -21,6 +21,8 @@ from app.i18n import STRINGS
 from lessons import descent as gd
 from lessons import export, regression, views
 
+pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
+
 DESCENT, NOISE, REGRESSION = "pages/descent.py", "pages/noise.py", "pages/regression.py"
 COURSE_PRINTOUT = (
     "Starting gradient descent at b = 0, m = 0, error = 5565.107834483211\n"

@@ -20,6 +20,8 @@ from app import board
 from app.i18n import LANGUAGES, STRINGS
 from lessons import classboard as cb
 
+pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
+
 TEACHER = "sesame-4711"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
