@@ -1,7 +1,13 @@
 """Everything a page uses, in one namespace: ``from app import ui``, then ``ui.t(...)``,
 ``with ui.page(PAGE, SETTINGS) as p:``, ``ui.show_chart(...)``."""
 
-from app.charts import large_type, large_type_switch, loss_contour_chart, show_chart
+from app.charts import (
+    large_type,
+    large_type_switch,
+    loss_contour_chart,
+    show_chart,
+    unchecked,
+)
 from app.errors import caught
 from app.i18n import LANG_KEY, choose_placeholder, lang, language_switch, t
 from app.mnist_widgets import (
@@ -15,9 +21,10 @@ from app.mnist_widgets import (
 )
 from app.registry import HOME, LESSONS, PAGES, PageSpec
 from app.state import Page, Preset, Setting, page, share_caption, widget_key
+from app.take_home import take_home
 
 __all__ = [
     "HOME", "LANG_KEY", "LESSONS", "PAGES", "SESSION_MODEL", "Page", "PageSpec", "Preset", "Setting", "caught", "choose_placeholder",
     "data_banner", "lang", "language_switch", "large_type", "large_type_switch", "loss_contour_chart", "mnist_data", "page", "share_caption",
-    "show_chart", "show_digits", "show_loss", "t", "train_live", "trained_model", "widget_key",
+    "show_chart", "show_digits", "show_loss", "t", "take_home", "train_live", "trained_model", "unchecked", "widget_key",
 ]

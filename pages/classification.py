@@ -12,7 +12,6 @@ import streamlit as st
 
 from app import ui
 from lessons import classification as lc
-from lessons import export
 
 PAGE = "classification"
 LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -55,29 +54,9 @@ def trained(data: str, classes: int, noise: float, seed: int, lr: float, steps: 
     return lc.fit_run(data, classes, noise, seed, lr, steps, loss, n_train=N_TRAIN, n_test=N_TEST)
 
 
-_UNCHECKED: dict[type, type] = {}
-
-
-def unchecked(chart: Any) -> Any:
-    """``chart`` (a copy) that Streamlit serialises without re-validating it.
-
-    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: about 85 %
-    of a chart's cost on a rerun. The page draws only a few fixed shapes of chart, and its tests
-    check each against the schema (``tests/test_pages_classification_mnist.py``).
-    """
-    kind = type(chart)
-    if kind not in _UNCHECKED:
-        def to_dict(self, validate: bool = True, **kwargs):
-            return kind.to_dict(self, validate=False, **kwargs)
-        _UNCHECKED[kind] = type(f"Unchecked{kind.__name__}", (kind,), {"to_dict": to_dict})
-    copy = chart.copy(deep=False)
-    object.__setattr__(copy, "__class__", _UNCHECKED[kind])  # altair's own __setattr__ stores spec fields
-    return copy
-
-
 def show(chart: Any) -> None:
     """Draw a chart at its column's width, unvalidated (see ``unchecked``)."""
-    ui.show_chart(unchecked(chart))
+    ui.show_chart(ui.unchecked(chart))
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -384,7 +363,7 @@ def explore_section(p: ui.Page) -> None:
         left, right = st.columns([3, 2])
         with left:
             st.altair_chart(
-                unchecked(regions_chart(key, (p["px"], p["py"]), selectable=True, height=440)),
+                ui.unchecked(regions_chart(key, (p["px"], p["py"]), selectable=True, height=440)),
                 width="stretch", key=REGIONS_KEY, on_select=functools.partial(on_pick, p),
                 selection_mode=["pick_cell", "pick_point"],
             )
@@ -467,25 +446,6 @@ def accuracy_race_chart(keys: tuple[tuple, ...], lang: str) -> alt.Chart:
     )
 
 
-def take_home(p: ui.Page) -> None:
-    """The experiment as a PyTorch program to run at home; written only while the expander is open."""
-    home = st.expander(ui.t("export.title"), icon="🏠", key=p.key("__home"), on_change="rerun")
-    with home:
-        if not home.open:
-            return
-        try:
-            code = export.course_code(PAGE, {name: p[name] for name in SETTINGS}, lang=ui.lang())
-        except export.ExportError as e:
-            st.error(ui.t(f"export.err.{e.code}", **e.fields))
-            return
-        st.caption(ui.t("export.intro"))
-        st.code(code, language="python")
-        file = export.course_code_filename(PAGE)
-        st.download_button(ui.t("export.download", file=file), code, file_name=file, mime="text/x-python",
-                           key=p.key("__download"))
-        st.markdown(export.run_hint(PAGE, ui.lang()))
-
-
 with ui.page(PAGE, SETTINGS) as p:
     try_first(p)
     p.try_it(PRESETS)
@@ -493,5 +453,5 @@ with ui.page(PAGE, SETTINGS) as p:
     fit_controls(p)
     explore_section(p)
     fit_results(p)
-    take_home(p)
+    ui.take_home(p, SETTINGS)
     compare_section(p)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import ui
 from lessons import descent as gd
-from lessons import export, views
+from lessons import views
 
 PAGE = "descent"
 LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
@@ -39,19 +39,6 @@ VERDICTS = {
     gd.APPROACHING: "descent.v.approaching", gd.SLOW: "descent.v.slow", gd.STALLED: "descent.v.stalled",
     gd.WANDERING: "descent.v.wandering", gd.DIVERGED: "descent.v.diverged", gd.START: "descent.v.start",
 }
-
-
-class Chart(alt.LayerChart):
-    """An altair layer chart that Streamlit serialises without re-validating it.
-
-    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: on this
-    page that was a third of a rerun's script time. The page builds only a few fixed shapes of
-    chart, and the page tests check every one against the schema instead.
-    """
-
-    def to_dict(self, validate: bool = True, **kwargs) -> dict:
-        """The Vega-Lite spec, unvalidated (see the class note)."""
-        return super().to_dict(validate=False, **kwargs)
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
@@ -118,7 +105,7 @@ def hyper(p: ui.Page) -> dict:
     return {"momentum": p["momentum"], "alpha": p["alpha"], "betas": (p["beta1"], p["beta2"]), "eps": p["eps"]}
 
 
-def curve_chart(path: pd.DataFrame, window: tuple[float, float], ringed: bool, words: dict[str, str]) -> Chart:
+def curve_chart(path: pd.DataFrame, window: tuple[float, float], ringed: bool, words: dict[str, str]) -> alt.LayerChart:
     """The loss curve, its valley floors, and each solver's path as numbered points."""
     lo, hi = window
     line, floors = backdrop(lo, hi)
@@ -147,7 +134,7 @@ def curve_chart(path: pd.DataFrame, window: tuple[float, float], ringed: bool, w
     if ringed and not path.empty:  # ring the point each solver has just reached
         now = path[path["step"] == path.groupby("solver")["step"].transform("max")]
         layers.append(base.properties(data=now).mark_point(size=260, strokeWidth=2.5, filled=False))
-    return Chart(layer=layers, title=ui.t("descent.chart.curve"), height=400)
+    return ui.unchecked(alt.LayerChart(layer=layers, title=ui.t("descent.chart.curve"), height=400))
 
 
 def long_frame(runs: dict[str, pd.DataFrame], words: dict[str, str]) -> pd.DataFrame:
@@ -176,7 +163,7 @@ def path_tooltip(words: dict[str, str]) -> list[alt.Tooltip]:
 
 
 def step_chart(view: views.ChartView, field: str, title: str, words: dict[str, str],
-               floors: pd.DataFrame | None = None) -> Chart:
+               floors: pd.DataFrame | None = None) -> alt.LayerChart:
     """One quantity (loss or x) against the step number, a line per solver, cut to a readable range;
     a run that left the range or blew up is marked where it did; valley floors dashed."""
     path = view.frame.assign(name=view.frame["solver"].map(words))
@@ -197,7 +184,7 @@ def step_chart(view: views.ChartView, field: str, title: str, words: dict[str, s
             alt.X("step:Q"), alt.Y("shown:Q"),
             tooltip=[alt.Tooltip("name:N", title=words["solver"]), alt.Tooltip("what:N", title=" "),
                      alt.Tooltip("step:Q", title=words["step"]), alt.Tooltip("value:Q", title=field, format=".4g")]))
-    return Chart(layer=layers, title=title, height=300)
+    return ui.unchecked(alt.LayerChart(layer=layers, title=title, height=300))
 
 
 def say(solver: str, verdict: gd.Verdict, lr: float, words: dict[str, str]) -> None:
@@ -269,25 +256,6 @@ def autograd_check(p: ui.Page, points: list[float]) -> None:
             st.success(ui.t("descent.autograd_ok", gap=gap))
         else:
             st.error(ui.t("descent.autograd_bad", gap=gap))
-
-
-def take_home(p: ui.Page) -> None:
-    """The experiment as a PyTorch program to run at home; written only while the expander is open."""
-    home = st.expander(ui.t("export.title"), icon="🏠", key=p.key("__home"), on_change="rerun")
-    with home:
-        if not home.open:
-            return
-        try:
-            code = export.course_code(PAGE, {name: p[name] for name in SETTINGS}, lang=ui.lang())
-        except export.ExportError as e:
-            st.error(ui.t(f"export.err.{e.code}", **e.fields))
-            return
-        st.caption(ui.t("export.intro"))
-        st.code(code, language="python")
-        file = export.course_code_filename(PAGE)
-        st.download_button(ui.t("export.download", file=file), code, file_name=file, mime="text/x-python",
-                           key=p.key("__download_code"))
-        st.markdown(export.run_hint(PAGE, ui.lang()))
 
 
 PRESETS = [
@@ -385,7 +353,7 @@ def experiment(p: ui.Page, words: dict[str, str], clock: bool) -> None:
     with autograd:
         if autograd.open:
             autograd_check(p, [x0, float(runs[focus]["x"].iloc[-1])])
-    take_home(p)
+    ui.take_home(p, SETTINGS)
     p.sync_to_url()  # a fragment's rerun skips the page's own sync at the end
     if clock and not st.session_state[PLAY_KEY]:
         st.rerun()  # the last frame is drawn: stop the clock

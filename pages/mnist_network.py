@@ -50,29 +50,9 @@ def nutshell(source: str, between: str, seed: int) -> tuple[tuple[tuple[int, ...
     return tuple(layer[0].shape for layer in layers), w.shape, len(b), table
 
 
-_UNCHECKED: dict[type, type] = {}
-
-
-def unchecked(chart: Any) -> Any:
-    """``chart`` (a copy) that Streamlit serialises without re-validating it.
-
-    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: about 85 %
-    of a chart's cost on a rerun. The page draws only a few fixed shapes of chart, and its tests
-    check each against the schema (``tests/test_pages_classification_mnist.py``).
-    """
-    kind = type(chart)
-    if kind not in _UNCHECKED:
-        def to_dict(self, validate: bool = True, **kwargs):
-            return kind.to_dict(self, validate=False, **kwargs)
-        _UNCHECKED[kind] = type(f"Unchecked{kind.__name__}", (kind,), {"to_dict": to_dict})
-    copy = chart.copy(deep=False)
-    object.__setattr__(copy, "__class__", _UNCHECKED[kind])  # altair's own __setattr__ stores spec fields
-    return copy
-
-
 def show(chart: Any) -> None:
     """Draw a chart at its column's width, unvalidated (see ``unchecked``)."""
-    ui.show_chart(unchecked(chart))
+    ui.show_chart(ui.unchecked(chart))
 
 
 def name_of(activation: str) -> str:

@@ -17,7 +17,7 @@ import streamlit as st
 
 from app import board, ui
 from app import mnist_widgets as mw
-from lessons import export, mlp, views
+from lessons import mlp, views
 from lessons import network as nw
 
 PAGE = "mnist_train"
@@ -294,27 +294,6 @@ def controls(p: ui.Page) -> None:
     p.reset_button(where=b3)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def take_home_code(settings: tuple, lang: str) -> str:
-    return export.course_code(PAGE, dict(settings), lang=lang)
-
-
-def take_home(p: ui.Page) -> None:
-    """Issue 16: these settings as a stand-alone PyTorch program, to read, download and run."""
-    with st.expander(ui.t("export.title"), icon="🏠"):
-        st.caption(ui.t("export.intro"))
-        try:
-            code = take_home_code(tuple((name, p[name]) for name in SETTINGS), ui.lang())
-        except export.ExportError as error:
-            st.error(ui.t(f"export.err.{error.code}", **error.fields))
-            return
-        filename = export.course_code_filename(PAGE)
-        st.download_button(ui.t("export.download", file=filename), data=code, file_name=filename, mime="text/x-python",
-                           key=p.key("__take_home"), on_click="ignore", icon="⬇️")
-        st.markdown(export.run_hint(PAGE, ui.lang()))
-        st.code(code, language="python")
-
-
 @st.fragment
 def settings_section(p: ui.Page, data) -> None:
     """The settings, the Train button with the time it should take, and the program to take home:
@@ -336,7 +315,7 @@ def settings_section(p: ui.Page, data) -> None:
     last = st.session_state.get(LAST_KEY)
     if last is not None and last["trained"].config != config and not running:
         st.info(ui.t("mnist.train.stale", trained=describe(last["trained"].config)))
-    take_home(p)
+    ui.take_home(p, SETTINGS)
     p.sync_to_url()  # a fragment rerun skips the page's own URL sync
     estimate = mw.estimate_seconds(config, len(data.train_images))
     steps = config.epochs * -(-len(data.train_images) // config.batch_size)

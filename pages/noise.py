@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
-from lessons import export, regression
+from lessons import regression
 
 PAGE = "noise"
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.02, 0.025, 0.03, 0.05]
@@ -24,20 +24,7 @@ X_RANGE = (0.0, 10.0)
 FIT_WORDS = {regression.FIT_DIVERGED_SCALE: "regression.diverged", regression.FIT_DIVERGED_RATE: "regression.diverged_rate"}
 
 
-class Chart(alt.LayerChart):
-    """An altair layer chart that Streamlit serialises without re-validating it.
-
-    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: more than
-    half of the scatter chart's cost on a rerun. tests/test_pages_lessons_1_3.py checks every chart the page
-    draws against the schema instead.
-    """
-
-    def to_dict(self, validate: bool = True, **kwargs) -> dict:
-        """The Vega-Lite spec, unvalidated (see the class note)."""
-        return super().to_dict(validate=False, **kwargs)
-
-
-def scatter_chart(points, lines: pd.DataFrame) -> Chart:
+def scatter_chart(points, lines: pd.DataFrame) -> alt.LayerChart:
     """The points and the lines drawn over them: true (green), descent (orange), closed form (blue, dashed)."""
     order = [ui.t("regression.line_true"), ui.t("regression.line_gd"), ui.t("regression.line_ls")]
     dots = alt.Chart(pd.DataFrame(points, columns=["x", "y"])).mark_circle(size=30, opacity=0.6, color="#495057").encode(
@@ -51,7 +38,7 @@ def scatter_chart(points, lines: pd.DataFrame) -> Chart:
         strokeDash=alt.StrokeDash("line:N", legend=None, scale=alt.Scale(domain=order, range=[[1, 0], [1, 0], [6, 4]])),
         tooltip=[alt.Tooltip("line:N", title=ui.t("regression.col_line"))],
     )
-    return Chart(layer=[dots, drawn], height=340)
+    return ui.unchecked(alt.LayerChart(layer=[dots, drawn], height=340))
 
 
 def loss_chart(path: pd.DataFrame) -> alt.Chart:
@@ -125,25 +112,6 @@ def compare_table(points, rows) -> None:
                  column_config={name: st.column_config.NumberColumn(format="%.6f") for name in table.columns[1:]})
 
 
-def take_home(p: ui.Page) -> None:
-    """The experiment as a PyTorch program to run at home; written only while the expander is open."""
-    home = st.expander(ui.t("export.title"), icon="🏠", key=p.key("__home"), on_change="rerun")
-    with home:
-        if not home.open:
-            return
-        try:
-            code = export.course_code(PAGE, {name: p[name] for name in SETTINGS}, lang=ui.lang())
-        except export.ExportError as e:
-            st.error(ui.t(f"export.err.{e.code}", **e.fields))
-            return
-        st.caption(ui.t("export.intro"))
-        st.code(code, language="python")
-        file = export.course_code_filename(PAGE)
-        st.download_button(ui.t("export.download", file=file), code, file_name=file, mime="text/x-python",
-                           key=p.key("__download_code"))
-        st.markdown(export.run_hint(PAGE, ui.lang()))
-
-
 def experiment(p: ui.Page) -> None:
     """The sliders beside the data and its fitted lines; the loss surface, the loss, the noise and the
     numbers in tabs (only the open one is built). It reruns on its own when one of its widgets moves."""
@@ -211,7 +179,7 @@ def experiment(p: ui.Page) -> None:
             if best is not None:
                 rows.append((ui.t("regression.line_ls"), best[1], best[0]))
             compare_table(points, rows)
-    take_home(p)
+    ui.take_home(p, SETTINGS)
     p.sync_to_url()  # a fragment's rerun skips the page's own sync at the end
 
 

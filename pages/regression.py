@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
-from lessons import export, regression, views
+from lessons import regression, views
 
 PAGE = "regression"
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example.csv"
@@ -41,19 +41,6 @@ RUN_COLUMNS = {
     "normalise": "regression.runs.col.normalise", "b": "regression.runs.col.b", "m": "regression.runs.col.m",
     "error": "regression.runs.col.error", "seconds": "regression.runs.col.seconds",
 }
-
-
-class Chart(alt.LayerChart):
-    """An altair layer chart that Streamlit serialises without re-validating it.
-
-    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: more than
-    half of the scatter chart's cost on a rerun. tests/test_pages_lessons_1_3.py checks every chart the page
-    draws against the schema instead.
-    """
-
-    def to_dict(self, validate: bool = True, **kwargs) -> dict:
-        """The Vega-Lite spec, unvalidated (see the class note)."""
-        return super().to_dict(validate=False, **kwargs)
 
 
 @st.cache_data(max_entries=1, ttl=24 * 3600, show_spinner=False)
@@ -121,7 +108,7 @@ def descend(points, data_id: str, data_name: str, b0: float, m0: float, lr: floa
     return run
 
 
-def scatter_chart(points, lines: pd.DataFrame) -> Chart:
+def scatter_chart(points, lines: pd.DataFrame) -> alt.LayerChart:
     """The data and the lines drawn over it: the replayed line (orange) and the closed form (blue, dashed)."""
     order = [ui.t("regression.line_now"), ui.t("regression.line_ls")]
     dots = alt.Chart(pd.DataFrame(points, columns=["x", "y"])).mark_circle(size=30, opacity=0.6, color="#495057").encode(
@@ -135,7 +122,7 @@ def scatter_chart(points, lines: pd.DataFrame) -> Chart:
         strokeDash=alt.StrokeDash("line:N", legend=None, scale=alt.Scale(domain=order, range=[[1, 0], [6, 4]])),
         tooltip=[alt.Tooltip("line:N", title=ui.t("regression.col_line"))],
     )
-    return Chart(layer=[dots, drawn], height=330)
+    return ui.unchecked(alt.LayerChart(layer=[dots, drawn], height=330))
 
 
 def error_chart(path: pd.DataFrame, at: int) -> alt.Chart:
@@ -277,25 +264,6 @@ def compare_runs(p: ui.Page) -> None:
     st.button(ui.t("regression.runs.clear"), key=p.key("__clear_runs"), on_click=log.clear)
 
 
-def take_home(p: ui.Page, data_name: str | None) -> None:
-    """The experiment as a PyTorch program to run at home; written only while the expander is open."""
-    home = st.expander(ui.t("export.title"), icon="🏠", key=p.key("__home"), on_change="rerun")
-    with home:
-        if not home.open:
-            return
-        try:
-            code = export.course_code(PAGE, {name: p[name] for name in SETTINGS}, lang=ui.lang(), data_name=data_name)
-        except export.ExportError as e:
-            st.error(ui.t(f"export.err.{e.code}", **e.fields))
-            return
-        st.caption(ui.t("export.intro"))
-        st.code(code, language="python")
-        file = export.course_code_filename(PAGE)
-        st.download_button(ui.t("export.download", file=file), code, file_name=file, mime="text/x-python",
-                           key=p.key("__download_code"))
-        st.markdown(export.run_hint(PAGE, ui.lang(), data_name=data_name))
-
-
 def experiment(p: ui.Page, clock: bool) -> None:
     """The data and settings beside the replayed line; the verdict; the printout, the loss surface, the error,
     the runs to compare and the course's words in tabs (only the open one is built).
@@ -379,7 +347,7 @@ def experiment(p: ui.Page, clock: bool) -> None:
             st.markdown(ui.t("regression.intro"))
             if run.scaling is None and verdict.code == regression.FIT_OK:
                 st.markdown(ui.t("regression.why_b_slow"))
-    take_home(p, data_name if p["data"] == "upload" else None)
+    ui.take_home(p, SETTINGS, data_name=data_name if p["data"] == "upload" else None)
     p.sync_to_url()  # a fragment's rerun skips the page's own sync at the end
     if clock and not st.session_state[PLAY_KEY]:
         st.rerun()  # the last frame is drawn: stop the clock

@@ -265,7 +265,7 @@ def test_training_page_trains_a_tiny_net_and_shows_all_results(no_mnist):
     assert en("mnist.train.weights", shown=16, units=16) in body
     captions = image_captions(at)
     assert sum(" → " in c for c in captions) == min(24, wrong)
-    downloads = [d for d in at.get("download_button") if d.key != "mnist_train.__take_home"]
+    downloads = [d for d in at.get("download_button") if d.key != "mnist_train.__download_code"]
     assert len(downloads) == 2
     assert at.query_params.get("layers") == "1" and at.query_params.get("optimizer") == "adam"
     # changing a setting afterwards keeps the results, marked as belonging to the old settings

@@ -333,6 +333,8 @@ def test_the_loss_chart_marks_a_blow_up_and_ticks_whole_steps():
 def test_take_home_is_the_course_code_for_the_settings_on_screen(digits, lang):
     at = open_page(PAGE, lang=lang, query={"optimizer": "adam", "lr": "0.001"}, timeout=TIMEOUT)
     no_exception(at)
+    at.session_state["mnist_train.__home"] = True  # the program is written only while its expander is open
+    at.run()
     settings = {**export.DEFAULTS["mnist_train"], "optimizer": "adam", "lr": 0.001}
     code = export.course_code("mnist_train", settings, lang=lang)
     assert code.strip() in [c.value.strip() for c in at.code]
