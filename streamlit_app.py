@@ -1,16 +1,13 @@
 """Entry point: `streamlit run streamlit_app.py`. Builds the course's navigation, the language switch
 and the projector's large type."""
 
-import gc
-
 import streamlit as st
 
 from app import ui
+from app.heap import freeze_once
 from app.streamlit_compat import forget_unknown_page, one_history_entry_per_page
 
-if not gc.get_freeze_count():  # once per process: the post-run collection skips what is loaded now
-    gc.collect()  # (`make run` freezes torch too, before the first page: serve/worker.py says why)
-    gc.freeze()
+freeze_once()  # the post-run collection skips what is loaded now (`make run` freezes torch too: serve/worker.py)
 
 # Wide enough for the longest English title ("4 From regression to classification") on one line.
 st.set_page_config(page_icon="🧠", layout="wide", initial_sidebar_state=330)

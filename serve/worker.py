@@ -7,8 +7,8 @@ after every script run. Over the heap that torch, pandas and altair fill at impo
 170-190 ms of every rerun. ``gc.freeze()`` after those imports moves their objects to a permanent
 generation the collector skips, so the same collection takes about 10 ms (figures in
 the README's benchmarks). Import-time objects are never garbage, so nothing is kept that would have been
-freed. ``streamlit_app.py`` may freeze too (``if not gc.get_freeze_count(): gc.freeze()``):
-then a ``make run`` server gets the same; a second freeze here is skipped.
+freed. ``streamlit_app.py`` freezes too (``app.heap.freeze_once``), so a plain ``streamlit run`` gets
+the same at its first run; after a freeze here, that one is skipped.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ import threading
 import altair  # noqa: F401 - imported for its heap, frozen below
 import numpy  # noqa: F401
 import pandas  # noqa: F401
-import torch  # noqa: F401
+import torch
 from streamlit.web import cli
 
 import lessons
+from app import heap
 
 
 def touch_lazy_imports() -> None:
@@ -58,9 +59,7 @@ def freeze_imports() -> int:
         touch_lazy_imports()
     except Exception as exc:  # noqa: BLE001 - as above
         print(f"serve.worker: torch's lazy imports not preloaded ({exc})", file=sys.stderr)
-    if not gc.get_freeze_count():
-        gc.collect()  # import-time garbage is freed now rather than frozen
-        gc.freeze()
+    heap.freeze_once()
     return gc.get_freeze_count()
 
 
