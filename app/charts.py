@@ -32,9 +32,8 @@ def large_type_switch() -> None:
         st.html(LARGE_CSS)
 
 
-def projector(chart: Any) -> Any:
-    """``chart`` with large axis, legend and title fonts; the chart's own config is kept otherwise."""
-    config = chart.config.to_dict() if hasattr(chart.config, "to_dict") else {}
+def projector_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A Vega-Lite ``config`` with the projector's large axis, legend and title fonts merged in."""
     big = {
         "axis": {"labelFontSize": LARGE_FONTS["label"], "titleFontSize": LARGE_FONTS["title"]},
         "legend": {"labelFontSize": LARGE_FONTS["legend_label"], "titleFontSize": LARGE_FONTS["legend_title"]},
@@ -42,10 +41,16 @@ def projector(chart: Any) -> Any:
         "title": {"fontSize": LARGE_FONTS["heading"]},
         "text": {"fontSize": LARGE_FONTS["label"]},
     }
+    merged = dict(config or {})
     for part, sizes in big.items():
-        config[part] = {**config.get(part, {}), **sizes}
+        merged[part] = {**merged.get(part, {}), **sizes}
+    return merged
+
+
+def projector(chart: Any) -> Any:
+    """``chart`` with large axis, legend and title fonts; the chart's own config is kept otherwise."""
     copy = chart.copy(deep=False)
-    copy.config = config
+    copy.config = projector_config(chart.config.to_dict() if hasattr(chart.config, "to_dict") else {})
     return copy
 
 

@@ -1,5 +1,5 @@
 """Everything a page uses, in one namespace: ``from app import ui``, then ``ui.t(...)``,
-``with ui.page(PAGE, SETTINGS) as p:``, ``ui.show_chart(...)``."""
+``with ui.page(PAGE, SETTINGS) as p:``, ``ui.show_chart(...)``, ``ui.show_vega(spec, data)``."""
 
 from app.charts import (
     large_type,
@@ -22,9 +22,10 @@ from app.mnist_widgets import (
 from app.registry import HOME, LESSONS, PAGES, PageSpec
 from app.state import Page, Preset, Setting, page, share_caption, widget_key
 from app.take_home import take_home
+from app.vega import show as show_vega
 
 __all__ = [
     "HOME", "LANG_KEY", "LESSONS", "PAGES", "SESSION_MODEL", "Page", "PageSpec", "Preset", "Setting", "caught", "choose_placeholder",
     "data_banner", "lang", "language_switch", "large_type", "large_type_switch", "loss_contour_chart", "mnist_data", "page", "share_caption",
-    "show_chart", "show_digits", "show_loss", "t", "take_home", "train_live", "trained_model", "unchecked", "widget_key",
+    "show_chart", "show_digits", "show_loss", "show_vega", "t", "take_home", "train_live", "trained_model", "unchecked", "widget_key",
 ]
