@@ -59,12 +59,13 @@ def process_tree(roots: list[int]) -> list[int]:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], list(roots)
+    found, todo = set(), list(roots)
     while todo:
         pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
+        if pid not in found:
+            found.add(pid)
+            todo.extend(children.get(pid, []))
+    return sorted(found)
 
 
 def _memory(pid: int) -> int:
@@ -161,7 +162,8 @@ def class_server(port: int, workers: int) -> Iterator[Served]:
     watcher = threading.Thread(target=server.watch, daemon=True)
     watcher.start()
     try:
-        yield Served(server.url, [server.nginx.pid, *(w.proc.pid for w in server.pool)])
+        # the workers and the process they are forked from (its memory is shared with them)
+        yield Served(server.url, [server.nginx.pid, server.zygote_pid, *(w.proc.pid for w in server.pool)])
     finally:
         server.stop()
         watcher.join(10)

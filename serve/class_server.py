@@ -13,8 +13,10 @@
 - The launcher starts the workers, waits for each one's ``/_stcore/health``, starts nginx, checks
   the app through nginx, then watches: a worker that exits, or fails its health check
   ``HEALTH_FAILURES`` times in a row, is restarted; so is nginx. SIGINT or SIGTERM stops everything.
-- Each worker is ``python -m serve.worker`` (``streamlit run`` with its import-time heap frozen,
-  so the full collection after every script run stays cheap).
+- Each worker is ``streamlit run`` with its import-time heap frozen (``serve.worker``), so the full
+  collection after every script run stays cheap. Workers are forked from one process that imported
+  and froze everything once (``serve.zygote``, through ``multiprocessing``'s fork server): that
+  memory is shared copy-on-write between the workers, and a restarted worker is up in a second.
 - All workers share one cookie secret and the on-disk model store (``MODEL_CACHE_DIR``), so a
   student moved to another worker (after a restart) keeps working and no model is trained twice.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 import pwd
 import secrets
@@ -35,6 +38,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from serve.forked import serve_forked
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
@@ -80,11 +85,28 @@ def render_nginx_conf(run_dir: Path, listen: str, worker_ports: list[int], max_b
     return text
 
 
+class Forked:
+    """A worker forked from the zygote, with the part of ``subprocess.Popen``'s interface used here."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess) -> None:
+        self.process = process
+        self.pid = process.pid
+
+    def poll(self) -> int | None:
+        return self.process.exitcode
+
+    def wait(self, timeout: float | None = None) -> int:
+        self.process.join(timeout)
+        if self.process.exitcode is None:
+            raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout or 0)
+        return self.process.exitcode
+
+
 @dataclass
 class Worker:
     port: int
     log_path: Path
-    proc: subprocess.Popen | None = None
+    proc: Forked | None = None
     failures: int = 0
     restarts: int = 0
 
@@ -119,6 +141,15 @@ class ClassServer:
             # idle OpenMP threads sleep instead of spinning against the other workers
             "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
         }
+        self.forks = multiprocessing.get_context("forkserver")
+        self.forks.set_forkserver_preload(["serve.zygote"])
+
+    @property
+    def zygote_pid(self) -> int | None:
+        """The process the workers are forked from (their parent), once the first worker started."""
+        from multiprocessing import forkserver
+
+        return forkserver._forkserver._forkserver_pid  # private: the stdlib offers no public accessor
 
     @property
     def url(self) -> str:
@@ -128,12 +159,13 @@ class ClassServer:
     # ---------------------------------------------------------------- processes
 
     def _start_worker(self, w: Worker) -> None:
-        with open(w.log_path, "a") as out:
-            w.proc = subprocess.Popen(
-                [sys.executable, "-m", "serve.worker", self.app,
-                 "--server.port", str(w.port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+        # The fork server starts (once, importing serve.zygote) with this process's environment:
+        # OMP_WAIT_POLICY must be set before torch loads there.
+        os.environ["OMP_WAIT_POLICY"] = self.env["OMP_WAIT_POLICY"]
+        args = [self.app, "--server.port", str(w.port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+        process = self.forks.Process(target=serve_forked, args=(args, str(w.log_path), self.env), name=f"worker-{w.port}")
+        process.start()
+        w.proc = Forked(process)
         w.failures = 0
         log.info("worker %s started (pid %s)", w.port, w.proc.pid)
 

@@ -140,6 +140,9 @@ def test_class_server_serves_and_survives_a_killed_worker(tmp_path):
     server.start()
     try:
         assert healthy(server.url)
+        for w in server.pool:  # forks of the one zygote, sharing its imported, frozen heap
+            ppid = int(Path(f"/proc/{w.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            assert ppid == server.zygote_pid
         status, html, _ = get(port, "/descent")
         assert status == 200 and "<noscript>" in html.lower()  # Streamlit's page, through nginx
         first = asyncio.run(protocol.student(server.url, "descent", moves=2, pause=(0.1, 0.3)))
@@ -201,3 +204,49 @@ def test_a_worker_freezes_its_import_time_heap():
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     frozen, tracked_after, tracked_before = map(int, out.stdout.split())
     assert frozen > 50_000 and tracked_after < tracked_before / 10, out.stderr
+
+
+FORKED_TRAINING = """
+import multiprocessing, sys, time
+sys.path.insert(0, {root!r})
+
+
+def train(queue):
+    import torch
+
+    from lessons import mlp
+
+    torch.set_num_threads(mlp.TORCH_THREADS)  # as serve.forked does
+    net = mlp.MLP((64,))
+    optimizer = mlp.make_optimizer("sgd", net.parameters(), 0.01, 0.9)
+    x, y = torch.rand(2048, 784), torch.randint(0, 10, (2048,))
+    for _ in range(5):
+        optimizer.zero_grad()
+        mlp.objective(net(x), y, "mse").backward()
+        optimizer.step()
+    queue.put(torch.get_num_threads())
+
+
+if __name__ == "__main__":
+    forks = multiprocessing.get_context("forkserver")
+    forks.set_forkserver_preload(["serve.zygote"])
+    queue = forks.Queue()
+    for _ in range(2):  # the second fork comes from a zygote that has forked before
+        worker = forks.Process(target=train, args=(queue,))
+        worker.start()
+        print(queue.get(timeout=120))
+        worker.join(30)
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_forked_from_the_zygote_trains_on_every_core(tmp_path):
+    """A fork of a process whose OpenMP pool has started hangs at its first parallel op; the
+    zygote keeps torch on one thread, so its forks train on all the cores (and do not hang)."""
+    from lessons import mlp
+
+    script = tmp_path / "forked_training.py"
+    script.write_text(FORKED_TRAINING.format(root=str(ROOT)))
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [str(mlp.TORCH_THREADS)] * 2
