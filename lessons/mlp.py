@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,15 +110,24 @@ class TrainingSlots:
                 self._fds.append(os.open(folder / f"slot-{i}", os.O_RDWR | os.O_CREAT, 0o600))
         return self._fds
 
-    def _busy_elsewhere(self, fds: list[int]) -> int:
-        """How many slots other processes hold now (each free one is taken and released at once)."""
-        busy = 0
+    def _free_files(self, fds: list[int]) -> Iterator[int]:
+        """Each slot file not held in this process, yielded locked when it was free (the caller
+        keeps or unlocks it), else -1 (another process holds it)."""
         for fd in fds:
             if fd in self._held.values():
                 continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
+                yield -1
+            else:
+                yield fd
+
+    def _busy_elsewhere(self, fds: list[int]) -> int:
+        """How many slots other processes hold now (each free one is taken and released at once)."""
+        busy = 0
+        for fd in self._free_files(fds):
+            if fd < 0:
                 busy += 1
             else:
                 fcntl.flock(fd, fcntl.LOCK_UN)
@@ -132,13 +141,8 @@ class TrainingSlots:
             return None
         while True:
             with self._lock:
-                for fd in fds:
-                    if fd in self._held.values():
-                        continue
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        continue
+                fd = next((fd for fd in self._free_files(fds) if fd >= 0), None)
+                if fd is not None:
                     self._held[threading.get_ident()] = fd
                     return fd
             time.sleep(SLOT_POLL_SECONDS)
