@@ -54,3 +54,19 @@ def mnist_dir() -> Path:
     if not raw or not Path(raw, "train-images-idx3-ubyte.gz").exists() and not Path(raw, "train-images-idx3-ubyte").exists():
         pytest.skip(f"real MNIST not found (MNIST_DIR={raw!r}); set MNIST_DIR=../shared/data/mnist")
     return Path(raw)
+
+
+def tiny_data(source: str, n: int = 64, seed: int = 0):
+    """Random MNIST-shaped data (a ``lessons.mnist.MnistData``), small enough that training is instant."""
+    import numpy as np
+
+    from lessons import mnist
+
+    rng = np.random.default_rng(seed)
+    return mnist.MnistData(
+        rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, n).astype(np.int64),
+        rng.integers(0, 256, (16, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 16).astype(np.int64),
+        source=source,
+    )

@@ -12,22 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import mnist_dir
+from conftest import mnist_dir, tiny_data
 from sklearn.metrics import accuracy_score
 
 from lessons import mlp, mnist
-
-
-def tiny_data(source: str, n: int = 64, seed: int = 0) -> mnist.MnistData:
-    """Random MNIST-shaped data, small enough that training is instant."""
-    rng = np.random.default_rng(seed)
-    return mnist.MnistData(
-        rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, n).astype(np.int64),
-        rng.integers(0, 256, (16, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, 16).astype(np.int64),
-        source=source,
-    )
 
 
 @pytest.fixture(scope="module")

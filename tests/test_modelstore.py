@@ -15,21 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_data
 
-from lessons import mlp, mnist, modelstore
+from lessons import mlp, modelstore
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def tiny_data(source: str, n: int = 64, seed: int = 0) -> mnist.MnistData:
-    rng = np.random.default_rng(seed)
-    return mnist.MnistData(
-        rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, n).astype(np.int64),
-        rng.integers(0, 256, (16, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, 16).astype(np.int64),
-        source=source,
-    )
 
 
 @pytest.fixture()
