@@ -133,6 +133,25 @@ def test_sessions_stick_by_cookie_not_by_address(tmp_path):
             s.server_close()
 
 
+def assert_nginx_serves_the_front_end(port: int, html: str) -> None:
+    """The page's scripts come from nginx itself (compressed, cached for a year), as Streamlit built them."""
+    import gzip
+    import re
+
+    script = re.search(r'src="\./(static/js/[^"]+\.js)"', html).group(1)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/" + script, headers={"Accept-Encoding": "gzip"})
+        r = conn.getresponse()
+        body = r.read()
+    finally:
+        conn.close()
+    assert r.status == 200 and r.headers["Content-Encoding"] == "gzip"
+    assert r.headers["Content-Type"] == "text/javascript"  # a browser runs a module script of no other type
+    assert "immutable" in r.headers["Cache-Control"] and r.headers["Server"].startswith("nginx")
+    assert gzip.decompress(body) == (class_server.streamlit_static_dir() / script).read_bytes()
+
+
 @pytest.mark.slow
 def test_class_server_serves_and_survives_a_killed_worker(tmp_path):
     port = free_ports(3)
@@ -145,6 +164,7 @@ def test_class_server_serves_and_survives_a_killed_worker(tmp_path):
             assert ppid == server.zygote_pid
         status, html, _ = get(port, "/descent")
         assert status == 200 and "<noscript>" in html.lower()  # Streamlit's page, through nginx
+        assert_nginx_serves_the_front_end(port, html)
         first = asyncio.run(protocol.student(server.url, "descent", moves=2, pause=(0.1, 0.3)))
         assert first.errors == [] and first.changed == [True, True]
 

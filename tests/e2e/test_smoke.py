@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -58,3 +59,48 @@ def test_a_fresh_servers_first_requests_deep_links_get_the_apps_navigation(brows
                 expect(tab.locator('[data-testid="stException"]')).to_have_count(0)
         finally:
             context.close()
+
+
+def test_a_class_served_through_nginx_works_in_a_browser(browser, tmp_path):
+    """``make class``: nginx in front of workers forked from the zygote, nginx sending Streamlit's
+    front end itself. A real browser gets a working lesson: the page, its chart, a slider that
+    reruns it, and every script with a JavaScript type (a module script of any other is refused)."""
+    from serve.class_server import NGINX, ClassServer
+
+    from .conftest import wait_for_app
+
+    if not os.path.exists(NGINX):
+        pytest.skip(f"{NGINX} is absent")
+    server = ClassServer(workers=2, port=_free_port(), address="127.0.0.1", run_dir=tmp_path / "run")
+    server.start()
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        scripts = []
+        tab.on("response", lambda r: scripts.append(r) if r.url.endswith(".js") else None)
+        tab.goto(f"{server.url}/descent?lang=en")
+        wait_for_app(tab)
+        expect(tab.locator("h1").filter(has_text=STRINGS["page.descent.title"]["en"]).first).to_be_visible()
+        expect(tab.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
+        expect(tab.locator('[data-testid="stException"]')).to_have_count(0)
+        assert scripts and all(r.status == 200 and r.headers["content-type"] == "text/javascript" for r in scripts)
+        assert all(r.headers.get("server", "").startswith("nginx") and "immutable" in r.headers["cache-control"]
+                   for r in scripts), "the front end comes from nginx, not a Python worker"
+        slider = tab.get_by_test_id("stSlider").first.get_by_role("slider")
+        before = slider.get_attribute("aria-valuenow")
+        slider.focus()
+        tab.keyboard.press("ArrowRight")
+        wait_for_app(tab)
+        expect(slider).not_to_have_attribute("aria-valuenow", before)
+        expect(tab.locator('[data-testid="stException"]')).to_have_count(0)
+    finally:
+        context.close()
+        server.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
