@@ -12,7 +12,9 @@ rerun for one student alone, per page (the script plus everything Streamlit does
 
 Environment: ``LOAD_STUDENTS`` (default "10,30,60,100"), ``LOAD_SETUPS`` ("one,class"),
 ``LOAD_AFTER_S`` (120), ``LOAD_MOVES`` (5), ``LOAD_PORT`` (8700: nginx there, workers after it),
-``WORKERS`` (class server workers, default one per core). Bounded: every step has a timeout
+``WORKERS`` (class server workers, default one per core), ``LOAD_ARRIVE_S`` (2: the class
+arrives within this many seconds), ``LOAD_FRONT_END`` (1: each student's first visit also fetches
+the scripts and styles its page's HTML names, as a browser with an empty cache does). Bounded: every step has a timeout
 (``protocol.STEP_TIMEOUT``) and the student count is fixed.
 """
 
@@ -42,6 +44,8 @@ AFTER_S = float(os.environ.get("LOAD_AFTER_S", "120"))
 MOVES = int(os.environ.get("LOAD_MOVES", "5"))
 PORT = int(os.environ.get("LOAD_PORT", "8700"))
 PAUSE = (1.0, 3.0)
+ARRIVE_S = float(os.environ.get("LOAD_ARRIVE_S", "2"))
+FRONT_END = os.environ.get("LOAD_FRONT_END", "1") == "1"
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -183,7 +187,7 @@ def class_round(served: Served, pages: list[str], n: int) -> tuple[str, int]:
     cpu0, _ = usage(served.roots)
     start = time.perf_counter()
     with Sampler(served.roots) as mem:
-        results = asyncio.run(protocol.classroom(served.url, pages, n, MOVES, PAUSE))
+        results = asyncio.run(protocol.classroom(served.url, pages, n, MOVES, PAUSE, ARRIVE_S, FRONT_END))
     wall = time.perf_counter() - start
     cpu1, _ = usage(served.roots)
     errors = [e for r in results for e in r.errors]
@@ -253,7 +257,9 @@ def run_setup(name: str, served: Served) -> list[str]:
 
 
 def main() -> list[str]:
-    lines = [f"students {STUDENTS}, {MOVES} slider moves each {PAUSE[0]:.0f}-{PAUSE[1]:.0f} s apart; {os.cpu_count()} cores"]
+    lines = [f"students {STUDENTS} arriving within {ARRIVE_S:g} s"
+             f"{', each fetching the front end (empty cache)' if FRONT_END else ''}, "
+             f"{MOVES} slider moves each {PAUSE[0]:.0f}-{PAUSE[1]:.0f} s apart; {os.cpu_count()} cores"]
     if "one" in SETUPS:
         with one_process(PORT) as served:
             lines += run_setup("one process (one serve.worker)", served)

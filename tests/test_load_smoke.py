@@ -35,7 +35,7 @@ def test_a_small_class_has_no_errors_and_sliders_change_the_page():
         assert {"descent", "regression", "classification"} <= set(paths)  # found by URL, not by import
         assert {"descent", "classification"} <= with_slider
         pages = sorted(with_slider)
-        results = asyncio.run(protocol.classroom(served.url, pages, len(pages), moves=2, pause=(0.2, 0.5)))
+        results = asyncio.run(protocol.classroom(served.url, pages, len(pages), moves=2, pause=(0.2, 0.5), front_end=True))
     assert [e for r in results for e in r.errors] == []
     assert all(r.first_page_s is not None and len(r.changed) == 2 for r in results)
     assert all(all(r.changed) for r in results)
