@@ -8,6 +8,7 @@ Importing this module never loads torch: only ``grad_by_autograd`` does, when it
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -210,6 +211,24 @@ def curve(lo: float, hi: float, points: int = 600) -> pd.DataFrame:
 
 def _stationary(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
     """The x in [lo, hi] where f′(x) = 0, sorted, and each one's kind: "min", "max" or "flat".
+
+    Solved once per whole-number window around [lo, hi] (a slider rerun asks for nearly the same
+    window every time) and cut to [lo, hi].
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi - lo > 10_000:
+        return _solve_stationary(lo, hi)
+    roots, kinds = _stationary_between(math.floor(lo), math.ceil(hi))
+    inside = (roots >= lo) & (roots <= hi)
+    return roots[inside], kinds[inside]
+
+
+@functools.lru_cache(maxsize=256)
+def _stationary_between(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    return _solve_stationary(float(lo), float(hi))
+
+
+def _solve_stationary(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """``_stationary`` solved afresh.
 
     f′(x) = x·(2 sin x + x cos x), and the bracket is zero at x = 0 as well, so the roots of
     the bracket are all of them; each is bracketed on a fine grid and refined by bisection.
