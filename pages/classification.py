@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app import ui
+from app.vega import arrow
 from lessons import classification as lc
 
 PAGE = "classification"
@@ -54,12 +54,20 @@ def trained(data: str, classes: int, noise: float, seed: int, lr: float, steps: 
     return lc.fit_run(data, classes, noise, seed, lr, steps, loss, n_train=N_TRAIN, n_test=N_TEST)
 
 
-def show(chart: Any) -> None:
-    """Draw a chart at its column's width, unvalidated (see ``unchecked``)."""
-    ui.show_chart(ui.unchecked(chart))
-
-
 # ------------------------------------------------------------------------------ helpers
+# The charts are plain Vega-Lite dicts (``ui.show_vega``): altair's building and walking of
+# layered charts was most of a rerun. Specs are built once per language and shape, the fixed
+# data once per run as Arrow bytes, both in cache_resource (a page script is re-executed on every
+# run, so an lru_cache here would start empty each time); both are shared read-only.
+
+Q, N = "quantitative", "nominal"
+AXIS_SCALE = {"domain": [-lc.EXTENT, lc.EXTENT], "nice": False}
+SPECS = 256  # cached spec shapes: languages × class counts × variants
+
+
+def channel(field: str, kind: str, **props: Any) -> dict[str, Any]:
+    """A Vega-Lite encoding channel (``title=None`` hides the title, as altair's does)."""
+    return {"field": field, "type": kind, **props}
 
 
 def class_names(k: int) -> list[str]:
@@ -67,9 +75,9 @@ def class_names(k: int) -> list[str]:
     return [ui.t("classification.class_name", k=i) for i in range(k)]
 
 
-def class_color(k: int) -> alt.Scale:
+def class_color(k: int) -> dict[str, Any]:
     """One colour per class, the same in every chart of the page."""
-    return alt.Scale(domain=class_names(k), scheme="tableau10")
+    return {"domain": class_names(k), "scheme": "tableau10"}
 
 
 def loss_label(loss: str) -> str:
@@ -97,145 +105,148 @@ def sample_frame(X: np.ndarray, y: np.ndarray, model: Any, names: list[str]) -> 
     )
 
 
-AXIS_SCALE = alt.Scale(domain=[-lc.EXTENT, lc.EXTENT], nice=False)
-
-
-@st.cache_resource(show_spinner=False, max_entries=CHARTS)
-def regions_layers(key: tuple, lang: str, selectable: bool) -> tuple[alt.Chart, alt.Chart]:
-    """The decision regions (coloured by predicted class, faded where unsure) and the training points
-    of the run ``key`` (``data_args`` + loss), built once per run and language: the grid alone is 1,600 cells."""
+@st.cache_resource(show_spinner=False, max_entries=CHARTS, ttl=24 * 3600)
+def regions_data(key: tuple, lang: str) -> dict[str, bytes]:
+    """The decision-region cells and the training points of the run ``key`` (``data_args`` + loss) as Arrow,
+    once per run and language (the class names are in the rows): the grid alone is 1,600 cells."""
     run = trained(*key)
-    k, model = run.k, run.model
-    names = class_names(k)
-    grid = lc.probability_grid(model, resolution=GRID)
+    names = class_names(run.k)
+    grid = lc.probability_grid(run.model, resolution=GRID)
     grid["predicted"] = [names[i] for i in grid["cls"]]
-    # No grid: its lines would show through the half-transparent cells.
-    x_axis = alt.X("x1_lo:Q", title="x₁", scale=AXIS_SCALE, axis=alt.Axis(grid=False))
-    y_axis = alt.Y("x2_lo:Q", title="x₂", scale=AXIS_SCALE, axis=alt.Axis(grid=False))
-    color = alt.Color("predicted:N", scale=class_color(k), title=ui.t("classification.legend_class"),
-                      legend=alt.Legend(orient="bottom"))
-    prob_tips = [alt.Tooltip(f"p{i}:Q", title=f"P({names[i]})", format=".3f") for i in range(k)]
-    cells = (
-        alt.Chart(grid[["x1", "x2", "x1_lo", "x1_hi", "x2_lo", "x2_hi", "confidence", "predicted", *(f"p{i}" for i in range(k))]])
-        .mark_rect()
-        .encode(
-            x=x_axis,
-            x2="x1_hi:Q",
-            y=y_axis,
-            y2="x2_hi:Q",
-            color=color,
-            opacity=alt.Opacity(
-                "confidence:Q", scale=alt.Scale(domain=[1 / k, 1.0], range=[0.05, 0.6]), legend=None
-            ),
-            tooltip=[
-                alt.Tooltip("x1:Q", title="x₁", format=".2f"),
-                alt.Tooltip("x2:Q", title="x₂", format=".2f"),
-                alt.Tooltip("predicted:N", title=ui.t("classification.tip_predicted")),
-                *prob_tips,
-            ],
-        )
-    )
-    points = (
-        alt.Chart(sample_frame(run.X, run.y, model, names))
-        .mark_circle(size=45, opacity=0.95, stroke="white", strokeWidth=0.8)
-        .encode(
-            x=alt.X("x1:Q", scale=AXIS_SCALE),
-            y=alt.Y("x2:Q", scale=AXIS_SCALE),
-            color=alt.Color("label:N", scale=class_color(k), legend=None),
-            tooltip=[
-                alt.Tooltip("x1:Q", title="x₁", format=".2f"),
-                alt.Tooltip("x2:Q", title="x₂", format=".2f"),
-                alt.Tooltip("label:N", title=ui.t("classification.tip_label")),
-                alt.Tooltip("predicted:N", title=ui.t("classification.tip_predicted")),
-            ],
-        )
-    )
-    if selectable:
-        cells = cells.add_params(alt.selection_point(name="pick_cell", fields=["x1", "x2"], on="click"))
-        points = points.add_params(alt.selection_point(name="pick_point", fields=["x1", "x2"], on="click"))
-    return cells, points
+    columns = ["x1", "x2", "x1_lo", "x1_hi", "x2_lo", "x2_hi", "confidence", "predicted", *(f"p{i}" for i in range(run.k))]
+    return {"cells": arrow(grid[columns]), "points": arrow(sample_frame(run.X, run.y, run.model, names))}
 
 
-def regions_chart(key: tuple, picked: tuple[float, float] | None, *, selectable: bool, height: int) -> alt.LayerChart:
-    """The run's decision regions under its training points, with the picked point as a cross."""
-    layers = list(regions_layers(key, ui.lang(), selectable))
+@st.cache_resource(show_spinner=False, max_entries=SPECS)
+def regions_spec(k: int, lang: str, selectable: bool, height: int, marked: bool) -> dict[str, Any]:
+    """The decision regions (coloured by predicted class, faded where unsure) under the training points,
+    clickable if ``selectable``, with the picked point (dataset ``picked``) as a cross if ``marked``."""
+    names = class_names(k)
+    xy_tips = [channel("x1", Q, title="x₁", format=".2f"), channel("x2", Q, title="x₂", format=".2f")]
+    predicted_tip = channel("predicted", N, title=ui.t("classification.tip_predicted"))
+    at_point = {"x": channel("x1", Q, scale=AXIS_SCALE), "y": channel("x2", Q, scale=AXIS_SCALE)}
+    cells = {
+        "data": {"name": "cells"},
+        "mark": {"type": "rect"},
+        "encoding": {
+            # No grid: its lines would show through the half-transparent cells.
+            "x": channel("x1_lo", Q, title="x₁", scale=AXIS_SCALE, axis={"grid": False}),
+            "x2": {"field": "x1_hi"},
+            "y": channel("x2_lo", Q, title="x₂", scale=AXIS_SCALE, axis={"grid": False}),
+            "y2": {"field": "x2_hi"},
+            "color": channel("predicted", N, scale=class_color(k), title=ui.t("classification.legend_class"),
+                             legend={"orient": "bottom"}),
+            "opacity": channel("confidence", Q, scale={"domain": [1 / k, 1.0], "range": [0.05, 0.6]}, legend=None),
+            "tooltip": [*xy_tips, predicted_tip,
+                        *(channel(f"p{i}", Q, title=f"P({names[i]})", format=".3f") for i in range(k))],
+        },
+    }
+    points = {
+        "data": {"name": "points"},
+        "mark": {"type": "circle", "size": 45, "opacity": 0.95, "stroke": "white", "strokeWidth": 0.8},
+        "encoding": {
+            **at_point,
+            "color": channel("label", N, scale=class_color(k), legend=None),
+            "tooltip": [*xy_tips, channel("label", N, title=ui.t("classification.tip_label")), predicted_tip],
+        },
+    }
+    if selectable:  # on_pick reads these two selections by name
+        for layer, name in ((cells, "pick_cell"), (points, "pick_point")):
+            layer["params"] = [{"name": name, "select": {"type": "point", "fields": ["x1", "x2"], "on": "click"}}]
+    layers = [cells, points]
+    if marked:
+        layers.append({
+            "data": {"name": "picked"},
+            "mark": {"type": "point", "shape": "cross", "size": 260, "filled": True, "color": "black",
+                     "stroke": "white", "strokeWidth": 1},
+            "encoding": {**at_point, "tooltip": [channel("x1", Q, title="x₁"), channel("x2", Q, title="x₂")]},
+        })
+    return {"height": height, "layer": layers}
+
+
+def show_regions(run_key: tuple, picked: tuple[float, float] | None, *, height: int, **select: Any) -> None:
+    """Draw the run ``run_key``'s decision regions under its training points, with the picked point as a cross;
+    clickable when ``select`` holds ``st.vega_lite_chart``'s ``key``, ``on_select`` and ``selection_mode``."""
+    data: dict[str, Any] = dict(regions_data(run_key, ui.lang()))
     if picked is not None:
-        marker = pd.DataFrame({"x1": [picked[0]], "x2": [picked[1]]})
-        layers.append(
-            alt.Chart(marker)
-            .mark_point(shape="cross", size=260, filled=True, color="black", stroke="white", strokeWidth=1)
-            .encode(
-                x=alt.X("x1:Q", scale=AXIS_SCALE),
-                y=alt.Y("x2:Q", scale=AXIS_SCALE),
-                tooltip=[alt.Tooltip("x1:Q", title="x₁"), alt.Tooltip("x2:Q", title="x₂")],
-            )
-        )
-    return alt.layer(*layers).properties(height=height)
+        data["picked"] = {"x1": [picked[0]], "x2": [picked[1]]}
+    spec = regions_spec(trained(*run_key).k, ui.lang(), bool(select), height, picked is not None)
+    ui.show_vega(spec, data, **select)
 
 
-@st.cache_resource(show_spinner=False, max_entries=CHARTS)
-def curves_chart(key: tuple, lang: str, column: str, height: int = 150) -> alt.Chart:
-    """One training curve (loss or accuracy) of the run ``key`` against the step; built once per run and language."""
-    frame = lc.history_frame(trained(*key).model.history)
-    y_scale = alt.Scale(domain=[0, 1]) if column == "accuracy" else alt.Scale(zero=True)
+@st.cache_resource(show_spinner=False, max_entries=CHARTS, ttl=24 * 3600)
+def history_data(key: tuple) -> bytes:
+    """The run ``key``'s training history (loss and accuracy per step) as Arrow, once per run."""
+    return arrow(lc.history_frame(trained(*key).model.history))
+
+
+@st.cache_resource(show_spinner=False, max_entries=SPECS)
+def curve_spec(lang: str, column: str, height: int) -> dict[str, Any]:
+    """One training curve (loss or accuracy, dataset ``history``) against the step."""
     title = ui.t(f"classification.axis_{column}")
     step = ui.t("classification.axis_step")
-    return (
-        alt.Chart(frame)
-        .mark_line()
-        .encode(
-            x=alt.X("step:Q", title=step, axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y(f"{column}:Q", title=title, scale=y_scale),
-            tooltip=[alt.Tooltip("step:Q", title=step), alt.Tooltip(f"{column}:Q", title=title, format=".4f")],
-        )
-        .properties(height=height)
-    )
+    return {
+        "data": {"name": "history"},
+        "mark": {"type": "line"},
+        "encoding": {
+            "x": channel("step", Q, title=step, axis={"tickMinStep": 1, "format": "d"}),
+            "y": channel(column, Q, title=title, scale={"domain": [0, 1]} if column == "accuracy" else {"zero": True}),
+            "tooltip": [channel("step", Q, title=step), channel(column, Q, title=title, format=".4f")],
+        },
+        "height": height,
+    }
 
 
-@st.cache_resource(show_spinner=False, max_entries=2 * lc.MAX_CLASSES)
-def probability_templates(k: int, lang: str) -> tuple[alt.LayerChart, alt.LayerChart]:
-    """The point's probability charts for ``k`` classes without their data (``probability_charts`` adds it):
-    the encodings, scales and texts are the same for every point. Two charts, not one concatenated:
-    each then takes its column's width, on a phone too."""
+def show_curve(key: tuple, column: str, height: int = 150) -> None:
+    """One training curve (loss or accuracy) of the run ``key`` against the step."""
+    ui.show_vega(curve_spec(ui.lang(), column, height), {"history": history_data(key)})
+
+
+@st.cache_resource(show_spinner=False, max_entries=SPECS)
+def probability_specs(k: int, lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The point's probability charts for ``k`` classes (dataset ``bars``, ``probability_data``): one stacked
+    bar that ends exactly at 1, and one bar per class. Two charts, not one concatenated: each then takes
+    its column's width, on a phone too."""
     names = class_names(k)
-    color = alt.Color("name:N", scale=class_color(k), title=ui.t("classification.legend_class"), legend=None)
-    tips = [alt.Tooltip("name:N", title=ui.t("classification.legend_class")), alt.Tooltip("p:Q", title="p", format=".4f")]
-    stacked = (
-        alt.Chart()
-        .mark_bar(height=28)
-        .encode(
-            x=alt.X("start:Q", scale=alt.Scale(domain=[0, 1]), title=None),
-            x2="end:Q",
-            y=alt.Y("row:N", title=None),
-            color=color,
-            tooltip=tips,
-        )
-    )
-    one = alt.Chart().mark_rule(color="black", strokeWidth=2).encode(x=alt.datum(1.0))
-    per_class = alt.Chart().encode(
-        x=alt.X("name:N", title=None, sort=names, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("p:Q", scale=alt.Scale(domain=[0, 1.12]), title=ui.t("classification.axis_probability"),
-                axis=alt.Axis(values=[0, 0.25, 0.5, 0.75, 1], format=".2~f")),
-        color=color,
-        tooltip=tips,
-    )
-    per_class = per_class.mark_bar() + per_class.mark_text(dy=-8).encode(text=alt.Text("p:Q", format=".2f"), color=alt.value("black"))
-    return (stacked + one).properties(height=100, title=alt.Title(ui.t("classification.axis_sum"), fontSize=12, fontWeight="normal")), \
-        per_class.properties(height=180)
+    color = channel("name", N, scale=class_color(k), title=ui.t("classification.legend_class"), legend=None)
+    tips = [channel("name", N, title=ui.t("classification.legend_class")), channel("p", Q, title="p", format=".4f")]
+    stacked = {
+        "data": {"name": "bars"},
+        "layer": [
+            {"mark": {"type": "bar", "height": 28},
+             "encoding": {"x": channel("start", Q, scale={"domain": [0, 1]}, title=None), "x2": {"field": "end"},
+                          "y": channel("row", N, title=None), "color": color, "tooltip": tips}},
+            {"mark": {"type": "rule", "color": "black", "strokeWidth": 2}, "encoding": {"x": {"datum": 1.0}}},
+        ],
+        "height": 100,
+        "title": {"text": ui.t("classification.axis_sum"), "fontSize": 12, "fontWeight": "normal"},
+    }
+    per_class = {
+        "data": {"name": "bars"},
+        "encoding": {
+            "x": channel("name", N, title=None, sort=names, axis={"labelAngle": 0}),
+            "y": channel("p", Q, scale={"domain": [0, 1.12]}, title=ui.t("classification.axis_probability"),
+                         axis={"values": [0, 0.25, 0.5, 0.75, 1], "format": ".2~f"}),
+            "color": color,
+            "tooltip": tips,
+        },
+        "layer": [
+            {"mark": {"type": "bar"}},
+            {"mark": {"type": "text", "dy": -8},
+             "encoding": {"text": channel("p", Q, format=".2f"), "color": {"value": "black"}}},
+        ],
+        "height": 180,
+    }
+    return stacked, per_class
 
 
-def probability_charts(probabilities: np.ndarray, k: int) -> list[alt.LayerChart]:
-    """The point's class probabilities: one stacked bar that ends exactly at 1, and one bar per class."""
+def probability_data(probabilities: np.ndarray, k: int) -> pd.DataFrame:
+    """The point's class probabilities as bars: each class's p, where it starts and ends in the stack."""
     names = class_names(k)
     bars = lc.probability_bars(probabilities)
     bars["name"] = [names[i] for i in bars["cls"]]
     bars["row"] = ui.t("classification.bar_total")
-    charts = []
-    for template in probability_templates(k, ui.lang()):
-        chart = template.copy(deep=False)
-        chart.data = bars
-        charts.append(chart)
-    return charts
+    return bars
 
 
 def metric_line(run: lc.FittedRun) -> str:
@@ -282,40 +293,47 @@ def sigmoid_section(p: ui.Page) -> None:
         else:
             st.caption(ui.t("classification.sigmoid_flat", p=f"{float(lc.sigmoid(b)):.3f}"))
     with picture, ui.caught():
-        show(sigmoid_chart(w, b))
+        ui.show_vega(sigmoid_spec(ui.lang()), {"curve": sigmoid_data(w, b)})
         st.caption(ui.t("classification.sigmoid_caption"))
     p.sync_to_url()  # a fragment rerun skips the page's own URL sync
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def sigmoid_template(lang: str) -> alt.LayerChart:
-    """The band [0, 1] and the two curves' encodings, without the curves' data (``sigmoid_chart`` adds it)."""
-    names = [ui.t("classification.curve_line"), ui.t("classification.curve_sigmoid")]
-    band = alt.Chart(pd.DataFrame({"lo": [0.0], "hi": [1.0]})).mark_rect(color="#d9480f", opacity=0.08).encode(
-        y=alt.Y("lo:Q", title=None), y2="hi:Q")
+def curve_names() -> list[str]:
+    """The two curves' names in the current language: the line's and σ's."""
+    return [ui.t("classification.curve_line"), ui.t("classification.curve_sigmoid")]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def sigmoid_spec(lang: str) -> dict[str, Any]:
+    """The band [0, 1] and the two curves (dataset ``curve``: x and one column per curve name), folded
+    into one colour each."""
+    names = curve_names()
     value = ui.t("classification.axis_value")
-    lines = (
-        alt.Chart()
-        .transform_fold(names, as_=["curve", "value"])
-        .mark_line(clip=True, strokeWidth=2.5)
-        .encode(
-            x=alt.X("x:Q", title="x"),
-            y=alt.Y("value:Q", title=value, scale=alt.Scale(domain=[-3, 3], nice=False)),
-            color=alt.Color("curve:N", sort=names, scale=alt.Scale(domain=names, range=["#868e96", "#d9480f"]),
-                            title=None, legend=alt.Legend(orient="top")),
-            tooltip=[alt.Tooltip("x:Q", title="x", format=".2f"), alt.Tooltip("curve:N", title=ui.t("classification.tip_curve")),
-                     alt.Tooltip("value:Q", title=value, format=".4f")],
-        )
-    )
-    return alt.layer(band, lines).properties(height=300)
+    band = {
+        "data": {"values": [{"lo": 0.0, "hi": 1.0}]},
+        "mark": {"type": "rect", "color": "#d9480f", "opacity": 0.08},
+        "encoding": {"y": channel("lo", Q, title=None), "y2": {"field": "hi"}},
+    }
+    lines = {
+        "transform": [{"fold": names, "as": ["curve", "value"]}],
+        "mark": {"type": "line", "clip": True, "strokeWidth": 2.5},
+        "encoding": {
+            "x": channel("x", Q, title="x"),
+            "y": channel("value", Q, title=value, scale={"domain": [-3, 3], "nice": False}),
+            "color": channel("curve", N, sort=names, scale={"domain": names, "range": ["#868e96", "#d9480f"]},
+                             title=None, legend={"orient": "top"}),
+            "tooltip": [channel("x", Q, title="x", format=".2f"), channel("curve", N, title=ui.t("classification.tip_curve")),
+                        channel("value", Q, title=value, format=".4f")],
+        },
+    }
+    return {"data": {"name": "curve"}, "layer": [band, lines], "height": 300}
 
 
-def sigmoid_chart(w: float, b: float) -> alt.LayerChart:
-    """The line z = w·x + b and σ(z) over the band [0, 1] they are compared in."""
-    names = [ui.t("classification.curve_line"), ui.t("classification.curve_sigmoid")]
-    chart = sigmoid_template(ui.lang()).copy(deep=False)
-    chart.data = lc.sigmoid_curve(w, b).rename(columns={"z": names[0], "sigma": names[1]})
-    return chart
+def sigmoid_data(w: float, b: float) -> dict[str, np.ndarray]:
+    """The line z = w·x + b and σ(z), one column per curve name (``sigmoid_spec`` folds them)."""
+    curve = lc.sigmoid_curve(w, b)
+    line, squashed = curve_names()
+    return {"x": curve["x"].to_numpy(), line: curve["z"].to_numpy(), squashed: curve["sigma"].to_numpy()}
 
 
 def data_args(p: ui.Page) -> tuple:
@@ -362,11 +380,8 @@ def explore_section(p: ui.Page) -> None:
         st.header(ui.t("classification.point_header"))
         left, right = st.columns([3, 2])
         with left:
-            st.altair_chart(
-                ui.unchecked(regions_chart(key, (p["px"], p["py"]), selectable=True, height=440)),
-                width="stretch", key=REGIONS_KEY, on_select=functools.partial(on_pick, p),
-                selection_mode=["pick_cell", "pick_point"],
-            )
+            show_regions(key, (p["px"], p["py"]), height=440, key=REGIONS_KEY,
+                         on_select=functools.partial(on_pick, p), selection_mode=["pick_cell", "pick_point"])
             st.caption(ui.t("classification.regions_caption"))
         with right:
             st.caption(ui.t("classification.point_intro"))
@@ -375,8 +390,9 @@ def explore_section(p: ui.Page) -> None:
             s2.slider("x₂", -lc.EXTENT, lc.EXTENT, step=0.1, key=p.key("py"))
             point = np.array([p["px"], p["py"]])
             breakdown = lc.point_breakdown(run.model, point)
-            for chart in probability_charts(breakdown.probabilities, run.k):
-                show(chart)
+            bars = probability_data(breakdown.probabilities, run.k)
+            for spec in probability_specs(run.k, ui.lang()):
+                ui.show_vega(spec, {"bars": bars})
         with st.expander(ui.t("classification.formula"), icon="🧮"):
             st.html(FORMULA_CSS)
             with st.container(key="classification-formula"):
@@ -396,9 +412,9 @@ def fit_results(p: ui.Page) -> lc.FittedRun | None:
         run_metrics(run)
         loss_col, accuracy_col = st.columns(2)
         with loss_col:
-            show(curves_chart(key, ui.lang(), "loss"))
+            show_curve(key, "loss")
         with accuracy_col:
-            show(curves_chart(key, ui.lang(), "accuracy"))
+            show_curve(key, "accuracy")
         if p["data"] == "xor":
             st.warning(ui.t("classification.xor_fails", acc=f"{run.test_accuracy:.0%}"))
         elif p["data"] == "moons":
@@ -415,35 +431,38 @@ def compare_section(p: ui.Page) -> None:
         for column, (loss, key) in zip(st.columns(len(lc.LOSSES)), keys.items(), strict=True):
             with column:
                 st.subheader(loss_label(loss))
-                show(regions_chart(key, None, selectable=False, height=300))
+                show_regions(key, None, height=300)
                 st.markdown(metric_line(trained(*key)))
-                show(curves_chart(key, ui.lang(), "loss", height=130))
-        show(accuracy_race_chart(tuple(keys.values()), ui.lang()))
+                show_curve(key, "loss", height=130)
+        ui.show_vega(race_spec(ui.lang()), {"race": race_data(tuple(keys.values()), ui.lang())})
         st.caption(ui.t("classification.compare_caption"))
 
 
-@st.cache_resource(show_spinner=False, max_entries=CHARTS)
-def accuracy_race_chart(keys: tuple[tuple, ...], lang: str) -> alt.Chart:
-    """Both losses' training accuracy against the step, in one chart."""
-    both = pd.concat(lc.history_frame(trained(*key).model.history).assign(loss_name=loss_label(key[-1])) for key in keys)
-    step = ui.t("classification.axis_step")
-    return (
-        alt.Chart(both)
-        .mark_line()
-        .encode(
-            x=alt.X("step:Q", title=step, axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("accuracy:Q", title=ui.t("classification.axis_accuracy"), scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("loss_name:N", title=ui.t("classification.loss"), legend=alt.Legend(orient="bottom")),
+@st.cache_resource(show_spinner=False, max_entries=CHARTS, ttl=24 * 3600)
+def race_data(keys: tuple[tuple, ...], lang: str) -> bytes:
+    """Both losses' training histories, each row named by its loss, as Arrow."""
+    return arrow(pd.concat(lc.history_frame(trained(*key).model.history).assign(loss_name=loss_label(key[-1]))
+                           for key in keys))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def race_spec(lang: str) -> dict[str, Any]:
+    """Both losses' training accuracy (dataset ``race``) against the step, in one chart."""
+    step, loss, accuracy = ui.t("classification.axis_step"), ui.t("classification.loss"), ui.t("classification.axis_accuracy")
+    return {
+        "data": {"name": "race"},
+        "mark": {"type": "line"},
+        "encoding": {
+            "x": channel("step", Q, title=step, axis={"tickMinStep": 1, "format": "d"}),
+            "y": channel("accuracy", Q, title=accuracy, scale={"domain": [0, 1]}),
+            "color": channel("loss_name", N, title=loss, legend={"orient": "bottom"}),
             # Dashed MSE stays visible where the two curves lie on top of each other.
-            strokeDash=alt.StrokeDash("loss_name:N", legend=None),
-            tooltip=[
-                alt.Tooltip("loss_name:N", title=ui.t("classification.loss")),
-                alt.Tooltip("step:Q", title=step),
-                alt.Tooltip("accuracy:Q", title=ui.t("classification.axis_accuracy"), format=".3f"),
-            ],
-        )
-        .properties(height=200)
-    )
+            "strokeDash": channel("loss_name", N, legend=None),
+            "tooltip": [channel("loss_name", N, title=loss), channel("step", Q, title=step),
+                        channel("accuracy", Q, title=accuracy, format=".3f")],
+        },
+        "height": 200,
+    }
 
 
 with ui.page(PAGE, SETTINGS) as p:

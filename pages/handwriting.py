@@ -5,6 +5,7 @@ the server has it, else the digits this student drew and labelled on the draw pa
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from typing import Any
 
@@ -12,6 +13,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
 from app import ui
 from lessons import augment, canvas, classboard, handwriting, mlp
@@ -80,10 +82,17 @@ def try_it(p: ui.Page) -> None:
     p.try_it(PRESETS[1:])
 
 
-def enlarged(image: np.ndarray, zoom: int) -> np.ndarray:
-    """A uint8 or [0, 1] picture with each pixel a crisp ``zoom``×``zoom`` square."""
-    return np.kron(np.asarray(image, dtype=np.float32) / (255.0 if image.dtype == np.uint8 else 1.0),
-                   np.ones((zoom, zoom), np.float32))
+def enlarged(image: np.ndarray, zoom: int) -> bytes:
+    """A uint8 or [0, 1] picture with each pixel a crisp ``zoom``×``zoom`` square, as PNG bytes.
+
+    st.image turns an array into a JPEG on every run; the fixed pictures are encoded once (cached)
+    and passed as PNG, which it sends as they are."""
+    pixels = np.asarray(image)
+    if pixels.dtype != np.uint8:
+        pixels = (np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(np.repeat(np.repeat(pixels, zoom, axis=0), zoom, axis=1)).save(out, format="PNG")
+    return out.getvalue()
 
 
 # ------------------------------------------------------------------------------ 1. the distortions
@@ -118,20 +127,23 @@ def grid_row(image: np.ndarray, kind: str) -> np.ndarray:
 
 
 @st.cache_data(max_entries=20, ttl=24 * 3600, show_spinner=False)
-def grid(digit: int, source: str) -> dict[str, np.ndarray]:
-    """Every distortion's row for ``digit``, enlarged: the same for every slider position, so built once per
-    digit (and data ``source``) for the whole class."""
+def grid(digit: int, source: str) -> dict[str, bytes]:
+    """The digit (``original``) and every distortion's row for it, enlarged: the same for every slider
+    position, so built once per digit (and data ``source``) for the whole class."""
     image = example_digit(digit)
-    return {kind: enlarged(grid_row(image, kind), GRID_ZOOM) for kind in augment.KINDS}
+    return {"original": enlarged(image, ZOOM),
+            **{kind: enlarged(grid_row(image, kind), GRID_ZOOM) for kind in augment.KINDS}}
 
 
-def training_samples(image: np.ndarray, seed: int) -> np.ndarray:
-    """``SAMPLES`` random mixes of every distortion, as training draws them (strength 1)."""
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def training_samples(digit: int, source: str, seed: int) -> bytes:
+    """``SAMPLES`` random mixes of every distortion of ``digit``, as training draws them (strength 1),
+    enlarged: the same for every slider position, so drawn once per digit and seed."""
     import torch
 
-    batch = torch.as_tensor(image).reshape(1, 28, 28).expand(SAMPLES, 28, 28)
+    batch = torch.as_tensor(example_digit(digit)).reshape(1, 28, 28).expand(SAMPLES, 28, 28)
     mixed = augment.augment_batch(batch, torch.Generator().manual_seed(seed), 1.0).numpy()
-    return classboard.montage(mixed, columns=SAMPLES // 2)
+    return enlarged(classboard.montage(mixed, columns=SAMPLES // 2), GRID_ZOOM)
 
 
 def new_samples() -> None:
@@ -149,23 +161,23 @@ def distortions(p: ui.Page) -> None:
                       min_value=float(spec.low), max_value=float(spec.high), step=(spec.high - spec.low) / 40,
                       key=p.key(kind))
         p.reset_button()
-    image = example_digit(int(p["digit"]))
+    digit, source = int(p["digit"]), ui.mnist_data().source
+    rows = grid(digit, source)
     with shown:
         before, after = st.columns(2)
-        before.image(enlarged(image, ZOOM), clamp=True, caption=ui.t("handwriting.original"))
-        after.image(enlarged(distorted(image, {kind: float(p[kind]) for kind in augment.KINDS}), ZOOM), clamp=True,
-                    caption=ui.t("handwriting.distorted"))
+        before.image(rows["original"], caption=ui.t("handwriting.original"), output_format="PNG")
+        after.image(enlarged(distorted(example_digit(digit), {kind: float(p[kind]) for kind in augment.KINDS}), ZOOM),
+                    caption=ui.t("handwriting.distorted"), output_format="PNG")
         st.markdown("##### " + ui.t("handwriting.grid_title"))
-        rows = grid(int(p["digit"]), ui.mnist_data().source)
         for kind, spec in augment.DISTORTIONS.items():
             name_col, row_col = st.columns([1, 3], vertical_alignment="center")
             name_col.markdown(ui.t(KIND_NAMES[kind]))
-            row_col.image(rows[kind], clamp=True,
+            row_col.image(rows[kind], output_format="PNG",
                           caption=ui.t("handwriting.grid_range", low=f"{spec.low:g}", high=f"{spec.high:g}",
                                        unit=ui.t(UNIT_NAMES[spec.unit])))
     with st.expander(ui.t("handwriting.samples_title"), icon="🎲"):
         st.markdown(ui.t("handwriting.samples"))
-        st.image(enlarged(training_samples(image, st.session_state.get(f"{PAGE}.__seed", 0)), GRID_ZOOM), clamp=True)
+        st.image(training_samples(digit, source, st.session_state.get(f"{PAGE}.__seed", 0)), output_format="PNG")
         st.button(ui.t("handwriting.samples_again"), key=p.key("__samples"), icon="🎲", on_click=new_samples)
 
 

@@ -1,14 +1,15 @@
 """Lesson 5a, the MNIST data: the real count of each digit, a grid of samples per digit, the mean images."""
 
 import io
+from typing import Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 from PIL import Image
 
 from app import ui
+from app.vega import arrow
 from lessons import mnist
 from lessons import network as nw
 
@@ -19,15 +20,29 @@ SETTINGS = {
     "per_digit": ui.Setting(10, 1, 20),
 }
 NOTES_PER_DIGIT = 7_000  # the notes: "every digit has 7000 images"
+MEAN_PX = 72  # the mean images' shown width
+
+
+def png(picture: np.ndarray, width: int | None = None) -> bytes:
+    """A uint8 picture as PNG bytes, scaled to ``width`` as Streamlit would (bilinear).
+
+    st.image re-encodes on every run what it must scale or convert (a grey array or PNG becomes a
+    JPEG unless asked for PNG): the pages hand it PNG bytes at their shown size, made once."""
+    image = Image.fromarray(picture)
+    if width is not None and image.width != width:
+        image = image.resize((width, round(image.height * width / image.width)), resample=Image.BILINEAR)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def mean_pictures(source: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """The split's mean image and each digit's, once per data source (shared by every student)."""
+def mean_pictures(source: str, split: str) -> list[bytes]:
+    """The split's mean image and each digit's, ×3 then at their shown width, as PNG; once per data
+    source (shared by every student)."""
     data = ui.mnist_data()
-    overall = mnist.mean_image(data, split=split)
-    per_digit = np.stack([mnist.mean_image(data, d, split=split) for d in range(10)])
-    return nw.to_uint8(overall), nw.to_uint8(per_digit)
+    means = [mnist.mean_image(data, split=split), *(mnist.mean_image(data, d, split=split) for d in range(10))]
+    return [png(nw.upscale(nw.to_uint8(image), 3), MEAN_PX) for image in means]
 
 
 PRESETS = [
@@ -55,7 +70,7 @@ def counts_section(data) -> None:
     st.subheader(ui.t("mnist.data.counts"))
     train_counts = mnist.class_counts(data, "train")
     test_counts = mnist.class_counts(data, "test")
-    ui.show_chart(counts_chart(data.source, ui.lang()))
+    ui.show_vega(*counts_chart(data.source, ui.lang()))
     total = train_counts + test_counts
     st.markdown(
         ui.t(
@@ -80,36 +95,41 @@ def counts_section(data) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def counts_chart(source: str, lang: str) -> alt.LayerChart:
-    """Each digit's count in the training and test sets, stacked, with the notes' 7,000 as a dashed line;
-    once per data source and language (the counts never change)."""
+def counts_chart(source: str, lang: str) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Each digit's count in the training and test sets, stacked, with the notes' 7,000 as a dashed line:
+    a Vega-Lite spec and its data (``ui.show_vega``'s arguments), once per data source and language."""
     data = ui.mnist_data()
     digit, split, count = ui.t("mnist.data.digit"), ui.t("mnist.data.split"), ui.t("mnist.data.count")
     long = pd.concat(
         pd.DataFrame({"digit": np.arange(10), "split": ui.t(f"mnist.data.split_{name}"), "count": mnist.class_counts(data, name)})
         for name in SPLITS
     )
-    bars = (
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            x=alt.X("digit:O", title=digit, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("count:Q", title=count, stack=True),
-            color=alt.Color("split:N", title=None, scale=alt.Scale(range=["#d9480f", "#f59f00"]), legend=alt.Legend(orient="top")),
-            order=alt.Order("split:N", sort="descending"),
-            tooltip=[
-                alt.Tooltip("digit:O", title=digit),
-                alt.Tooltip("split:N", title=split),
-                alt.Tooltip("count:Q", title=count, format=","),
+    bars = {
+        "data": {"name": "counts"},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "digit", "type": "ordinal", "title": digit, "axis": {"labelAngle": 0}},
+            "y": {"field": "count", "type": "quantitative", "title": count, "stack": True},
+            "color": {"field": "split", "type": "nominal", "title": None, "scale": {"range": ["#d9480f", "#f59f00"]},
+                      "legend": {"orient": "top"}},
+            "order": {"field": "split", "type": "nominal", "sort": "descending"},
+            "tooltip": [
+                {"field": "digit", "type": "ordinal", "title": digit},
+                {"field": "split", "type": "nominal", "title": split},
+                {"field": "count", "type": "quantitative", "title": count, "format": ","},
             ],
-        )
-    )
-    layers = [bars]
+        },
+    }
+    layers, rows = [bars], {"counts": arrow(long)}
     if not data.is_fallback:  # the notes' 7,000 is about real MNIST; it would dwarf the small fallback
-        notes = alt.Chart(pd.DataFrame({"y": [NOTES_PER_DIGIT], "label": [ui.t("mnist.data.notes_line")]}))
-        layers.append(notes.mark_rule(strokeDash=[6, 4], color="#555").encode(
-            y="y:Q", tooltip=alt.Tooltip("label:N", title=ui.t("mnist.data.notes_title"))))
-    return alt.layer(*layers).properties(height=300)
+        layers.append({
+            "data": {"name": "notes"},
+            "mark": {"type": "rule", "strokeDash": [6, 4], "color": "#555"},
+            "encoding": {"y": {"field": "y", "type": "quantitative"},
+                         "tooltip": {"field": "label", "type": "nominal", "title": ui.t("mnist.data.notes_title")}},
+        })
+        rows["notes"] = arrow({"y": [NOTES_PER_DIGIT], "label": [ui.t("mnist.data.notes_line")]})
+    return {"layer": layers, "height": 300}, rows
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -121,28 +141,24 @@ def sample_grid(source: str, split: str, per_digit: int) -> tuple[bytes, int]:
     for digit, images in samples.items():
         grid[digit, : len(images)] = images
     picture = nw.upscale(nw.tile(grid.reshape(-1, 28, 28), cols=per_digit, pad=2, fill=128), 2)
-    png = io.BytesIO()
-    Image.fromarray(picture).save(png, format="PNG")
-    return png.getvalue(), picture.shape[1]
+    return png(picture), picture.shape[1]
 
 
 def samples_section(data, split: str, per_digit: int) -> None:
     """A grid: one row per digit, ``per_digit`` images in each; never wider than its column (a phone)."""
     st.subheader(ui.t("mnist.data.samples", k=per_digit))
-    png, width = sample_grid(data.source, split, per_digit)
-    st.image(png, width=min(60 * per_digit, width) if per_digit < 12 else "stretch")
+    grid, width = sample_grid(data.source, split, per_digit)
+    # At its own width (60 px a digit and the padding): any narrower and st.image would rescale it on every run.
+    st.image(grid, width=width if per_digit < 12 else "stretch", output_format="PNG")
     st.caption(ui.t("mnist.data.samples_note"))
 
 
 def means_section(data, split: str) -> None:
     """The mean image of the split and of each digit."""
     st.subheader(ui.t("mnist.data.mean"))
-    overall, per_digit_means = mean_pictures(data.source, split)
-    ui.show_digits(
-        np.concatenate([overall[None], per_digit_means]),
-        [ui.t("mnist.data.mean_all"), *(ui.t("mnist.label", digit=d) for d in range(10))],
-        width=72,
-    )
+    st.image(mean_pictures(data.source, split),
+             caption=[ui.t("mnist.data.mean_all"), *(ui.t("mnist.label", digit=d) for d in range(10))],
+             width=MEAN_PX, output_format="PNG")
     st.markdown(ui.t("mnist.data.mean_note"))
 
 

@@ -6,11 +6,11 @@ Everything here is numpy (``lessons.network``), so this page never waits for tor
 
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app import ui
+from app.vega import arrow
 from lessons import network as nw
 
 PAGE = "mnist_network"
@@ -20,6 +20,7 @@ N_IMAGES = 100  # test images pushed through the nutshell's layers
 N_BATCH = 256  # test images in the gradient-vanishing batch
 SAME = 1e-5  # "identical" for the nutshell: the issue's tolerance
 CHARTS = 32  # fixed chart parts kept per server
+SPECS = 32  # chart specs kept per server: languages × activations
 SETTINGS = {
     "between": ui.Setting("none", options=BETWEEN),
     "seed": ui.Setting(0, 0, 999),
@@ -50,9 +51,15 @@ def nutshell(source: str, between: str, seed: int) -> tuple[tuple[tuple[int, ...
     return tuple(layer[0].shape for layer in layers), w.shape, len(b), table
 
 
-def show(chart: Any) -> None:
-    """Draw a chart at its column's width, unvalidated (see ``unchecked``)."""
-    ui.show_chart(ui.unchecked(chart))
+# The charts are plain Vega-Lite dicts (``ui.show_vega``): altair's building and serialising was
+# most of a rerun. Specs are built once per language in cache_resource (the page script is
+# re-executed on every run, so an lru_cache here would start empty each time), shared read-only.
+Q, N = "quantitative", "nominal"
+
+
+def channel(field: str, kind: str, **props: Any) -> dict[str, Any]:
+    """A Vega-Lite encoding channel (``title=None`` hides the title, as altair's does)."""
+    return {"field": field, "type": kind, **props}
 
 
 def name_of(activation: str) -> str:
@@ -97,7 +104,7 @@ def nutshell_section(p: ui.Page, data) -> None:
     shapes, w_shape, b_len, table = nutshell(data.source, between, p["seed"])
     gap, same_digit = nw.nutshell_agreement(table)
     with picture:
-        show(nutshell_chart(table))
+        ui.show_vega(*nutshell_chart(table))
         m1, m2 = st.columns(2)
         m1.metric(ui.t("mnist.net.max_gap"), nw.readable(gap))
         m2.metric(ui.t("mnist.net.same_answer"), f"{same_digit:.0%}")
@@ -109,51 +116,66 @@ def nutshell_section(p: ui.Page, data) -> None:
     st.caption(ui.t("mnist.net.nutshell_note"))
 
 
-def nutshell_chart(table: pd.DataFrame) -> alt.LayerChart:
-    """Each image's ten outputs: three layers across, the one collapsed layer up, the diagonal dashed."""
-    lo = float(table[["three_layers", "one_layer"]].min().min())
-    hi = float(table[["three_layers", "one_layer"]].max().max())
-    diagonal = alt.Chart(pd.DataFrame({"v": [lo, hi]})).mark_line(color="#888", strokeDash=[4, 4]).encode(x="v:Q", y="v:Q")
-    points = (
-        alt.Chart(table)
-        .mark_circle(size=28, opacity=0.7)
-        .encode(
-            x=alt.X("three_layers:Q", title=ui.t("mnist.net.axis_three")),
-            y=alt.Y("one_layer:Q", title=ui.t("mnist.net.axis_one")),
-            color=alt.Color("digit:N", title=ui.t("mnist.net.output"), legend=alt.Legend(orient="right", columns=1)),
-            tooltip=[
-                alt.Tooltip("image:Q", title=ui.t("mnist.net.image")),
-                alt.Tooltip("digit:N", title=ui.t("mnist.net.output")),
-                alt.Tooltip("three_layers:Q", title=ui.t("mnist.net.axis_three"), format=".6f"),
-                alt.Tooltip("one_layer:Q", title=ui.t("mnist.net.axis_one"), format=".6f"),
-                alt.Tooltip("difference:Q", title=ui.t("mnist.net.difference"), format=".2e"),
+@st.cache_resource(show_spinner=False, max_entries=SPECS)
+def nutshell_spec(lang: str) -> dict[str, Any]:
+    """Each image's ten outputs (dataset ``outputs``): three layers across, the one collapsed layer up,
+    the diagonal (dataset ``diagonal``: its two ends) dashed."""
+    three, one, output = ui.t("mnist.net.axis_three"), ui.t("mnist.net.axis_one"), ui.t("mnist.net.output")
+    diagonal = {
+        "data": {"name": "diagonal"},
+        "mark": {"type": "line", "color": "#888", "strokeDash": [4, 4]},
+        "encoding": {"x": channel("v", Q), "y": channel("v", Q)},
+    }
+    points = {
+        "data": {"name": "outputs"},
+        "mark": {"type": "circle", "size": 28, "opacity": 0.7},
+        "encoding": {
+            "x": channel("three_layers", Q, title=three),
+            "y": channel("one_layer", Q, title=one),
+            "color": channel("digit", N, title=output, legend={"orient": "right", "columns": 1}),
+            "tooltip": [
+                channel("image", Q, title=ui.t("mnist.net.image")),
+                channel("digit", N, title=output),
+                channel("three_layers", Q, title=three, format=".6f"),
+                channel("one_layer", Q, title=one, format=".6f"),
+                channel("difference", Q, title=ui.t("mnist.net.difference"), format=".2e"),
             ],
-        )
-    )
-    return alt.layer(diagonal, points).properties(height=320)
+        },
+    }
+    return {"layer": [diagonal, points], "height": 320}
 
 
-@st.cache_resource(show_spinner=False, max_entries=CHARTS)
-def activation_chart(activation: str, zmax: float, lang: str) -> alt.Chart:
-    """One activation f(z) (solid) and its derivative f′(z) (dashed) over [−zmax, zmax]: one chart each,
+def nutshell_chart(table: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The nutshell's spec and its data (``ui.show_vega``'s arguments)."""
+    both = table[["three_layers", "one_layer"]].to_numpy()
+    return nutshell_spec(ui.lang()), {"diagonal": {"v": [float(both.min()), float(both.max())]}, "outputs": table}
+
+
+@st.cache_resource(show_spinner=False, max_entries=SPECS)
+def activation_spec(activation: str, lang: str) -> dict[str, Any]:
+    """One activation f(z) (solid) and its derivative f′(z) (dashed), dataset ``curves``: one chart each,
     so on a phone they stack instead of running off the screen."""
-    curves = nw.activation_curves((activation,), lo=-zmax, hi=zmax)
-    value = ui.t("mnist.net.value")
-    return (
-        alt.Chart(curves)
-        .mark_line(strokeWidth=2.5, color=COLOURS[activation])
-        .encode(
-            x=alt.X("z:Q", title="z"),
-            y=alt.Y("value:Q", title=None),
-            strokeDash=alt.StrokeDash("curve:N", title=None, sort=["f(z)", "f′(z)"], legend=alt.Legend(orient="top")),
-            tooltip=[
-                alt.Tooltip("curve:N", title=ui.t("mnist.net.curve")),
-                alt.Tooltip("z:Q", title="z", format=".2f"),
-                alt.Tooltip("value:Q", title=value, format=".4f"),
+    return {
+        "data": {"name": "curves"},
+        "mark": {"type": "line", "strokeWidth": 2.5, "color": COLOURS[activation]},
+        "encoding": {
+            "x": channel("z", Q, title="z"),
+            "y": channel("value", Q, title=None),
+            "strokeDash": channel("curve", N, title=None, sort=["f(z)", "f′(z)"], legend={"orient": "top"}),
+            "tooltip": [
+                channel("curve", N, title=ui.t("mnist.net.curve")),
+                channel("z", Q, title="z", format=".2f"),
+                channel("value", Q, title=ui.t("mnist.net.value"), format=".4f"),
             ],
-        )
-        .properties(height=300)
-    )
+        },
+        "height": 300,
+    }
+
+
+@st.cache_resource(show_spinner=False, max_entries=CHARTS, ttl=24 * 3600)
+def activation_data(activation: str, zmax: float) -> bytes:
+    """The activation's two curves over [−zmax, zmax] as Arrow, once per setting for the whole class."""
+    return arrow(nw.activation_curves((activation,), lo=-zmax, hi=zmax))
 
 
 @st.fragment
@@ -170,35 +192,41 @@ def activations_section(p: ui.Page) -> None:
     for column, activation in zip(st.columns(len(nw.ACTIVATIONS)), nw.ACTIVATIONS, strict=True):
         with column:
             st.markdown(f"**{name_of(activation)}**")
-            show(activation_chart(activation, p["zmax"], ui.lang()))
+            ui.show_vega(activation_spec(activation, ui.lang()), {"curves": activation_data(activation, p["zmax"])})
             for formula in formulas[activation]:
                 st.latex(formula)
     st.markdown(ui.t("mnist.net.activations_note"))
     p.sync_to_url()  # a fragment rerun skips the page's own URL sync
 
 
-@st.cache_resource(show_spinner=False, max_entries=CHARTS)
-def gradient_chart(source: str, depth: int, width: int, seed: int, lang: str) -> alt.Chart:
-    """Each layer's gradient norm (log scale) in the three fresh deep nets."""
-    grads = vanishing(source, depth, width, seed).copy()
-    grads["name"] = grads["activation"].map(name_of)
-    return (
-        alt.Chart(grads)
-        .mark_line(point=True, strokeWidth=2.5)
-        .encode(
-            x=alt.X("layer:Q", title=ui.t("mnist.net.layer"), axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("grad_norm:Q", title=ui.t("mnist.net.grad_norm"), scale=alt.Scale(type="log")),
-            color=alt.Color("name:N", title=ui.t("mnist.net.activation"), legend=alt.Legend(orient="bottom"),
-                            scale=alt.Scale(domain=[name_of(a) for a in nw.ACTIVATIONS], range=list(COLOURS.values()))),
-            tooltip=[
-                alt.Tooltip("name:N", title=ui.t("mnist.net.activation")),
-                alt.Tooltip("layer:Q", title=ui.t("mnist.net.layer")),
-                alt.Tooltip("grad_norm:Q", title=ui.t("mnist.net.grad_norm"), format=".3~g"),
-                alt.Tooltip("relative:Q", title=ui.t("mnist.net.relative"), format=".3~g"),
+@st.cache_resource(show_spinner=False, max_entries=CHARTS, ttl=24 * 3600)
+def gradient_data(source: str, depth: int, width: int, seed: int, lang: str) -> bytes:
+    """Each layer's gradient norm in the three fresh deep nets, named in ``lang``, as Arrow."""
+    grads = vanishing(source, depth, width, seed)
+    return arrow(grads.assign(name=grads["activation"].map(name_of)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=SPECS)
+def gradient_spec(lang: str) -> dict[str, Any]:
+    """Each layer's gradient norm (log scale) in the three fresh deep nets (dataset ``grads``)."""
+    layer, norm, activation = ui.t("mnist.net.layer"), ui.t("mnist.net.grad_norm"), ui.t("mnist.net.activation")
+    return {
+        "data": {"name": "grads"},
+        "mark": {"type": "line", "point": True, "strokeWidth": 2.5},
+        "encoding": {
+            "x": channel("layer", Q, title=layer, axis={"tickMinStep": 1, "format": "d"}),
+            "y": channel("grad_norm", Q, title=norm, scale={"type": "log"}),
+            "color": channel("name", N, title=activation, legend={"orient": "bottom"},
+                             scale={"domain": [name_of(a) for a in nw.ACTIVATIONS], "range": list(COLOURS.values())}),
+            "tooltip": [
+                channel("name", N, title=activation),
+                channel("layer", Q, title=layer),
+                channel("grad_norm", Q, title=norm, format=".3~g"),
+                channel("relative", Q, title=ui.t("mnist.net.relative"), format=".3~g"),
             ],
-        )
-        .properties(height=320)
-    )
+        },
+        "height": 320,
+    }
 
 
 @st.fragment
@@ -217,7 +245,7 @@ def vanishing_section(p: ui.Page, data) -> None:
             for act in nw.ACTIVATIONS:
                 st.metric(ui.t("mnist.net.first_share", name=name_of(act)), nw.readable(first[act]))
         with picture:
-            show(gradient_chart(data.source, depth, width, p["seed"], ui.lang()))
+            ui.show_vega(gradient_spec(ui.lang()), {"grads": gradient_data(data.source, depth, width, p["seed"], ui.lang())})
         st.markdown(ui.t("mnist.net.vanishing_note", depth=depth, sigmoid=nw.readable(first["sigmoid"]),
                          relu=nw.readable(first["relu"])))
     p.sync_to_url()  # a fragment rerun skips the page's own URL sync

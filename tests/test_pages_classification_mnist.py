@@ -155,6 +155,28 @@ def test_classification_point_sliders_move_the_bars_and_the_url():
     assert any(t("classification.formula", "zh") == e.label for e in at.expander)
 
 
+def test_classification_decision_regions_are_clickable_and_take_the_projectors_large_type():
+    """The region chart is a dict spec (ui.show_vega): its two click selections are the ones on_pick reads,
+    over fields its rows carry, and like every chart it takes the projector's large type."""
+    from app.charts import LARGE_FONTS
+
+    at = open_page("pages/classification.py", lang="en", timeout=TIMEOUT)
+    at.sidebar.toggle(key="large").set_value(True).run()
+    clean(at)
+    charts = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
+    clickable = [c for c in charts if any(layer.get("params") for layer in json.loads(c.proto.spec).get("layer", []))]
+    assert len(clickable) == 1
+    spec = json.loads(clickable[0].proto.spec)
+    select = {param["name"]: param["select"] for layer in spec["layer"] for param in layer.get("params", [])}
+    assert select == {name: {"type": "point", "fields": ["x1", "x2"], "on": "click"} for name in ("pick_cell", "pick_point")}
+    frames = {ds.name: dataframe_util.convert_arrow_bytes_to_pandas_df(ds.data.data) for ds in clickable[0].proto.datasets}
+    assert {"x1", "x2"} <= set(frames["cells"].columns) and {"x1", "x2"} <= set(frames["points"].columns)
+    assert frames["picked"][["x1", "x2"]].to_numpy().tolist() == [[0.5, 0.5]]
+    assert len(frames["cells"]) == 40 * 40
+    for spec in specs(at):
+        assert spec["config"]["axis"]["labelFontSize"] == LARGE_FONTS["label"]
+
+
 # ------------------------------------------------------------------ 5a data
 
 
