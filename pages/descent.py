@@ -1,10 +1,12 @@
 """Lesson 1: gradient descent on loss = x²·sin x, with SGD, momentum, RMSprop and Adam side by side."""
 
-import altair as alt
+import json
+
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import ui
+from app import ui, vega
 from lessons import descent as gd
 from lessons import views
 
@@ -32,7 +34,10 @@ LABELLED_STEPS = 10  # how many points of each path get their step number printe
 LABEL_GAP = 0.03  # ... and only those this far apart (a share of the x-range), or numbers overprint
 COLORS = {"sgd": "#d9480f", "momentum": "#7048e8", "rmsprop": "#1c7ed6", "adam": "#2b8a3e"}
 # Where each solver's step numbers sit (pixels above/below the point), so overlapping paths' numbers stay apart.
-LABEL_DY = alt.expr("{'sgd': -12, 'momentum': 14, 'rmsprop': -24, 'adam': 26}[datum.solver]")
+LABEL_DY = {"expr": "{'sgd': -12, 'momentum': 14, 'rmsprop': -24, 'adam': 26}[datum.solver]"}
+# Each point's place in the data (a Vega expression: solvers in gd.SOLVERS order, then steps, at most
+# MAX_STEPS < 1000), so the chart can draw them in reverse, the course's SGD last.
+DRAW_RANK = f"indexof({json.dumps(list(gd.SOLVERS))}, datum.solver) * 1000 + datum.step"
 # The words of each verdict code (literal keys, so the string table's tests see every one).
 VERDICTS = {
     gd.CONVERGED: "descent.v.converged", gd.STUCK: "descent.v.stuck", gd.OSCILLATING: "descent.v.oscillating",
@@ -42,9 +47,9 @@ VERDICTS = {
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def backdrop(lo: float, hi: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The loss curve and its valley floors over [lo, hi]: the same for every student at this window."""
-    return gd.curve(lo, hi, points=300), gd.local_minima(lo, hi)
+def backdrop(lo: float, hi: float) -> tuple[bytes, bytes]:
+    """The loss curve and its valley floors over [lo, hi] as Arrow bytes: the same for every student at this window."""
+    return vega.arrow(gd.curve(lo, hi, points=300)), vega.arrow(gd.local_minima(lo, hi))
 
 
 def labels() -> dict[str, str]:
@@ -105,86 +110,129 @@ def hyper(p: ui.Page) -> dict:
     return {"momentum": p["momentum"], "alpha": p["alpha"], "betas": (p["beta1"], p["beta2"]), "eps": p["eps"]}
 
 
-def curve_chart(path: pd.DataFrame, window: tuple[float, float], ringed: bool, words: dict[str, str]) -> alt.LayerChart:
-    """The loss curve, its valley floors, and each solver's path as numbered points."""
-    lo, hi = window
-    line, floors = backdrop(lo, hi)
-    x, y = alt.X("x:Q", scale=alt.Scale(domain=[lo, hi], nice=False)), alt.Y("loss:Q")
-    curve = alt.Chart(line).mark_line(color="#868e96").encode(
-        x, y, tooltip=[alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("loss:Q", format=".3f")]
-    )
-    valleys = alt.Chart(floors.assign(kind=words["valley"])).mark_point(
-        shape="triangle-down", size=120, filled=True, color="#495057"
-    ).encode(x, y, tooltip=[alt.Tooltip("kind:N", title=" "), alt.Tooltip("x:Q", format=".4f"),
-                            alt.Tooltip("loss:Q", format=".4f")])
-    layers = [curve]
-    path = path[(path["x"] >= lo) & (path["x"] <= hi)]
-    if not path.empty:
-        base = alt.Chart(path).encode(x, y, solver_color(path, words), tooltip=path_tooltip(words))
-        numbered = pd.concat([run[gd.spaced_steps(run["x"], LABEL_GAP * (hi - lo), LABELLED_STEPS)]
-                              for _, run in path.groupby("solver", sort=False)])
-        layers += [
-            base.mark_line(opacity=0.5, strokeWidth=1.5).encode(order=alt.Order("step:Q"), detail=alt.Detail("name:N")),
-            # points in reverse data order: the course's SGD is drawn last, on top of the others
-            base.properties(data=path.iloc[::-1]).mark_circle(size=60, opacity=0.9, stroke="white", strokeWidth=0.8),
-            base.properties(data=numbered).mark_text(fontSize=11, fontWeight="bold", dy=LABEL_DY)
-            .encode(text=alt.Text("step:Q", title=words["step"])),
-        ]
-    layers.append(valleys)  # on top, so a path never hides where the valley floors are
-    if ringed and not path.empty:  # ring the point each solver has just reached
-        now = path[path["step"] == path.groupby("solver")["step"].transform("max")]
-        layers.append(base.properties(data=now).mark_point(size=260, strokeWidth=2.5, filled=False))
-    return ui.unchecked(alt.LayerChart(layer=layers, title=ui.t("descent.chart.curve"), height=400))
+def x_y(window: tuple[float, float]) -> dict:
+    """The curve chart's x (fixed to ``window``) and y channels, shared by its layers."""
+    return {"x": {"field": "x", "type": "quantitative", "scale": {"domain": list(window), "nice": False}},
+            "y": {"field": "loss", "type": "quantitative"}}
 
 
-def long_frame(runs: dict[str, pd.DataFrame], words: dict[str, str]) -> pd.DataFrame:
-    """All runs in one table with the solver's code and display name, for altair."""
-    if not runs:
-        return pd.DataFrame({"solver": [], "name": [], "step": [], "x": [], "loss": [], "grad": []})
-    return pd.concat([run.assign(solver=s, name=words[s]) for s, run in runs.items()], ignore_index=True)
+def solver_color(shown: list[str], words: dict[str, str]) -> dict:
+    """One fixed colour per solver, whichever are shown (in ``gd.SOLVERS`` order), named in the current language."""
+    shown = [s for s in gd.SOLVERS if s in shown]
+    return {"field": "name", "type": "nominal", "title": None, "legend": {"orient": "top", "columns": 2},
+            "scale": {"domain": [words[s] for s in shown], "range": [COLORS[s] for s in shown]}}
 
 
-def solver_color(path: pd.DataFrame, words: dict[str, str]) -> alt.Color:
-    """One fixed colour per solver, whichever are shown, named in the current language."""
-    shown = [s for s in gd.SOLVERS if s in set(path["solver"])]
-    return alt.Color("name:N", title=None, legend=alt.Legend(orient="top", columns=2),
-                     scale=alt.Scale(domain=[words[s] for s in shown], range=[COLORS[s] for s in shown]))
-
-
-def path_tooltip(words: dict[str, str]) -> list[alt.Tooltip]:
+def path_tooltip(words: dict[str, str]) -> list[dict]:
     """What hovering a path point tells: which solver, which step, and the numbers there."""
     return [
-        alt.Tooltip("name:N", title=words["solver"]),
-        alt.Tooltip("step:Q", title=words["step"]),
-        alt.Tooltip("x:Q", title="x", format=".5f"),
-        alt.Tooltip("loss:Q", title="loss", format=".5f"),
-        alt.Tooltip("grad:Q", title=words["grad"], format=".5f"),
+        {"field": "name", "type": "nominal", "title": words["solver"]},
+        {"field": "step", "type": "quantitative", "title": words["step"]},
+        {"field": "x", "type": "quantitative", "title": "x", "format": ".5f"},
+        {"field": "loss", "type": "quantitative", "title": "loss", "format": ".5f"},
+        {"field": "grad", "type": "quantitative", "title": words["grad"], "format": ".5f"},
     ]
 
 
+def valley_word(words: dict[str, str]) -> dict:
+    """A transform naming each valley floor in this run's language (the cached floors hold numbers only)."""
+    return {"calculate": json.dumps(words["valley"]), "as": "kind"}
+
+
+def paths(runs: dict[str, pd.DataFrame], words: dict[str, str]) -> dict[str, np.ndarray]:
+    """All runs as one set of columns: the solver's code and display name, step, x, loss, grad."""
+    runs = {s: run for s, run in runs.items() if len(run)}
+    columns = {name: np.concatenate([run[name].to_numpy() for run in runs.values()]) if runs else np.zeros(0)
+               for name in ("step", "x", "loss", "grad")}
+    sizes = [len(run) for run in runs.values()]
+    return {"solver": np.repeat(np.array(list(runs), dtype=object), sizes),
+            "name": np.repeat(np.array([words[s] for s in runs], dtype=object), sizes), **columns}
+
+
+def curve_chart(path: dict[str, np.ndarray], window: tuple[float, float], ringed: bool,
+                words: dict[str, str]) -> tuple[dict, dict]:
+    """The loss curve, its valley floors, and each solver's path as numbered points: a Vega-Lite
+    spec and its datasets (curve and floors cached, path: ``paths``' columns inside the window)."""
+    lo, hi = window
+    line, floors = backdrop(lo, hi)
+    inside = (path["x"] >= lo) & (path["x"] <= hi)
+    path = {name: values[inside] for name, values in path.items()}
+    axes = x_y(window)
+    layers = [{"data": {"name": "curve"}, "mark": {"type": "line", "color": "#868e96"}, "encoding": {
+        **axes, "tooltip": [{"field": "x", "type": "quantitative", "format": ".3f"},
+                            {"field": "loss", "type": "quantitative", "format": ".3f"}]}}]
+    data: dict = {"curve": line, "floors": floors}
+    if len(path["x"]):
+        # Each solver's rows run together, steps rising: spaced ones get their step number, the last the ring.
+        solvers = path["solver"]
+        starts = np.flatnonzero(np.r_[True, solvers[1:] != solvers[:-1]])
+        ends = np.r_[starts[1:], len(solvers)]
+        path["numbered"] = np.concatenate([gd.spaced_steps(path["x"][a:b], LABEL_GAP * (hi - lo), LABELLED_STEPS)
+                                           for a, b in zip(starts, ends, strict=True)])
+        path["now"] = np.zeros(len(solvers), dtype=bool)
+        path["now"][ends - 1] = True
+        data["path"] = path
+        base = {**axes, "color": solver_color(list(solvers[starts]), words), "tooltip": path_tooltip(words)}
+        layers += [
+            {"data": {"name": "path"}, "mark": {"type": "line", "opacity": 0.5, "strokeWidth": 1.5},
+             "encoding": {**base, "order": {"field": "step", "type": "quantitative"},
+                          "detail": {"field": "name", "type": "nominal"}}},
+            # drawn in reverse data order: the course's SGD last, on top of the others
+            {"data": {"name": "path"}, "transform": [{"calculate": DRAW_RANK, "as": "rank"}],
+             "mark": {"type": "circle", "size": 60, "opacity": 0.9, "stroke": "white", "strokeWidth": 0.8},
+             "encoding": {**base, "order": {"field": "rank", "type": "quantitative", "sort": "descending"}}},
+            {"data": {"name": "path"}, "transform": [{"filter": "datum.numbered"}],
+             "mark": {"type": "text", "fontSize": 11, "fontWeight": "bold", "dy": LABEL_DY},
+             "encoding": {**base, "text": {"field": "step", "type": "quantitative", "title": words["step"]}}},
+        ]
+    # on top, so a path never hides where the valley floors are
+    layers.append({"data": {"name": "floors"}, "transform": [valley_word(words)], "mark": {
+        "type": "point", "shape": "triangle-down", "size": 120, "filled": True, "color": "#495057"}, "encoding": {
+        **axes, "tooltip": [{"field": "kind", "type": "nominal", "title": " "},
+                            {"field": "x", "type": "quantitative", "format": ".4f"},
+                            {"field": "loss", "type": "quantitative", "format": ".4f"}]}})
+    if ringed and "path" in data:  # ring the point each solver has just reached
+        layers.append({"data": {"name": "path"}, "transform": [{"filter": "datum.now"}],
+                       "mark": {"type": "point", "size": 260, "strokeWidth": 2.5, "filled": False}, "encoding": base})
+    return {"layer": layers, "title": ui.t("descent.chart.curve"), "height": 400}, data
+
+
 def step_chart(view: views.ChartView, field: str, title: str, words: dict[str, str],
-               floors: pd.DataFrame | None = None) -> alt.LayerChart:
+               floors: bytes | None = None) -> tuple[dict, dict]:
     """One quantity (loss or x) against the step number, a line per solver, cut to a readable range;
-    a run that left the range or blew up is marked where it did; valley floors dashed."""
-    path = view.frame.assign(name=view.frame["solver"].map(words))
-    y = alt.Y(f"{field}:Q", title=field, scale=alt.Scale(domain=list(view.domain), nice=False))
-    lines = alt.Chart(path).mark_line(point=alt.OverlayMarkDef(size=28), clip=True).encode(
-        alt.X("step:Q", title=words["step"], axis=alt.Axis(tickMinStep=1, format="d")), y,
-        solver_color(path, words), tooltip=path_tooltip(words),
-    )
-    layers = [lines]
-    if floors is not None and not floors.empty:
-        inside = floors[(floors["x"] >= view.domain[0]) & (floors["x"] <= view.domain[1])]
-        layers.insert(0, alt.Chart(inside.assign(kind=words["valley"])).mark_rule(
-            strokeDash=[4, 4], color="#868e96").encode(
-            alt.Y("x:Q"), tooltip=[alt.Tooltip("kind:N", title=" "), alt.Tooltip("x:Q", title="x", format=".4f")]))
+    a run that left the range or blew up is marked where it did; valley floors (Arrow bytes) dashed.
+    A Vega-Lite spec and its datasets."""
+    frame = view.frame
+    solvers = frame["solver"].to_numpy()
+    steps = {"solver": solvers, "name": np.array([words[s] for s in solvers], dtype=object),
+             **{c: frame[c].to_numpy() for c in ("step", "x", "loss", "grad")}}
+    layers = [{"data": {"name": "steps"}, "mark": {"type": "line", "point": {"size": 28}, "clip": True}, "encoding": {
+        "x": {"field": "step", "type": "quantitative", "title": words["step"], "axis": {"tickMinStep": 1, "format": "d"}},
+        "y": {"field": field, "type": "quantitative", "title": field,
+              "scale": {"domain": list(view.domain), "nice": False}},
+        "color": solver_color(list(pd.unique(solvers)), words), "tooltip": path_tooltip(words)}}]
+    data: dict = {"steps": steps}
+    if floors is not None:
+        data["floors"] = floors
+        layers.insert(0, {"data": {"name": "floors"}, "transform": [valley_word(words)],
+            "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#868e96"},
+            "encoding": {"y": {"field": "x", "type": "quantitative"}, "tooltip": [
+                {"field": "kind", "type": "nominal", "title": " "},
+                {"field": "x", "type": "quantitative", "title": "x", "format": ".4f"}]}})
     if len(view.marks):
-        marks = view.marks.assign(name=view.marks["series"].map(words), what=words["blew"])
-        layers.append(alt.Chart(marks).mark_point(shape="cross", size=220, filled=True, color="#c92a2a").encode(
-            alt.X("step:Q"), alt.Y("shown:Q"),
-            tooltip=[alt.Tooltip("name:N", title=words["solver"]), alt.Tooltip("what:N", title=" "),
-                     alt.Tooltip("step:Q", title=words["step"]), alt.Tooltip("value:Q", title=field, format=".4g")]))
-    return ui.unchecked(alt.LayerChart(layer=layers, title=title, height=300))
+        marks = view.marks
+        data["marks"] = {"name": np.array([words[s] for s in marks["series"]], dtype=object),
+                         **{c: marks[c].to_numpy() for c in ("step", "shown", "value")}}
+        layers.append({"data": {"name": "marks"}, "transform": [{"calculate": json.dumps(words["blew"]), "as": "what"}],
+                       "mark": {"type": "point", "shape": "cross", "size": 220, "filled": True, "color": "#c92a2a"},
+                       "encoding": {
+                           "x": {"field": "step", "type": "quantitative"},
+                           "y": {"field": "shown", "type": "quantitative"},
+                           "tooltip": [{"field": "name", "type": "nominal", "title": words["solver"]},
+                                       {"field": "what", "type": "nominal", "title": " "},
+                                       {"field": "step", "type": "quantitative", "title": words["step"]},
+                                       {"field": "value", "type": "quantitative", "title": field, "format": ".4g"}]}})
+    return {"layer": layers, "title": title, "height": 300}, data
 
 
 def say(solver: str, verdict: gd.Verdict, lr: float, words: dict[str, str]) -> None:
@@ -297,12 +345,12 @@ def experiment(p: ui.Page, words: dict[str, str], clock: bool) -> None:
     control_col, chart_col = st.columns([1, 2], gap="medium")
     with control_col:
         controls(p, words, last)
-    path = long_frame({s: gd.upto(r, shown) for s, r in runs.items()}, words)
+    path = paths({s: gd.upto(r, shown) for s, r in runs.items()}, words)
     # The window fits the runs that did not blow up, so a diverged one cannot flatten them.
-    tame = path[~path["solver"].isin([s for s, r in runs.items() if r.attrs["diverged"]])]
-    window = gd.view_window((tame if len(tame) else path)["x"])
+    tame = path["x"][~np.isin(path["solver"], [s for s, r in runs.items() if r.attrs["diverged"]])]
+    window = gd.view_window(tame if len(tame) else path["x"])
     with chart_col:
-        ui.show_chart(curve_chart(path, window, shown is not None, words))
+        ui.show_vega(*curve_chart(path, window, shown is not None, words))
         hidden = int(((path["x"] < window[0]) | (path["x"] > window[1])).sum())
         if hidden:
             st.caption(ui.t("descent.hidden", count=hidden))
@@ -321,9 +369,8 @@ def experiment(p: ui.Page, words: dict[str, str], clock: bool) -> None:
     focus_col.selectbox(ui.t("descent.focus"), chosen, format_func=words.__getitem__, key=p.key("focus"))
     mode_col.toggle(ui.t("descent.stepwise"), key=p.key("stepwise"))
     focus = p["focus"]
-    upd = gd.updates(x0, lr, steps, focus, **hyper(p))
     if stepwise:
-        step_by_step(p, upd, focus, k, last, words)
+        step_by_step(p, gd.updates(x0, lr, steps, focus, **hyper(p)), focus, k, last, words)
 
     # The course's words first: the default tab costs nothing, the charts of the others only when opened.
     names = [ui.t("descent.tab.course"), ui.t("descent.tab.steps"), ui.t("descent.tab.rule"), ui.t("descent.tab.autograd")]
@@ -340,16 +387,16 @@ def experiment(p: ui.Page, words: dict[str, str], clock: bool) -> None:
             loss_view = gd.step_view(runs, "loss", step=shown)
             left, right = st.columns(2)
             with left:
-                ui.show_chart(step_chart(loss_view, "loss", ui.t("descent.chart.loss"), words))
+                ui.show_vega(*step_chart(loss_view, "loss", ui.t("descent.chart.loss"), words))
             with right:
-                ui.show_chart(step_chart(x_view, "x", ui.t("descent.chart.x"), words, backdrop(*x_view.domain)[1]))
+                ui.show_vega(*step_chart(x_view, "x", ui.t("descent.chart.x"), words, backdrop(*x_view.domain)[1]))
             if x_view.clipped or loss_view.clipped:
                 st.caption(ui.t("descent.clipped"))
     with rule:
         if rule.open:
             st.markdown(ui.t("descent.rule", solver=words[focus]))
             st.latex(gd.RULES[focus])
-            first_steps_table(upd, focus)
+            first_steps_table(gd.updates(x0, lr, steps, focus, **hyper(p)), focus)
     with autograd:
         if autograd.open:
             autograd_check(p, [x0, float(runs[focus]["x"].iloc[-1])])

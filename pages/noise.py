@@ -1,6 +1,6 @@
 """Lesson 2: noisy observations of a line, fitted back by gradient descent and by least squares."""
 
-import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -24,41 +24,61 @@ X_RANGE = (0.0, 10.0)
 FIT_WORDS = {regression.FIT_DIVERGED_SCALE: "regression.diverged", regression.FIT_DIVERGED_RATE: "regression.diverged_rate"}
 
 
-def scatter_chart(points, lines: pd.DataFrame) -> alt.LayerChart:
-    """The points and the lines drawn over them: true (green), descent (orange), closed form (blue, dashed)."""
+# A class moves the same sliders from the same start: the data and descent one student's settings
+# made serve the next student with those settings.
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def fitted(w: float, b: float, n: int, noise_mean: float, noise_std: float, seed: int, lr: float, iters: int):
+    """The noisy points these settings draw and the descent from (0, 0) fitted to them."""
+    points = regression.make_noisy_line(w, b, n=n, noise_mean=noise_mean, noise_std=noise_std, x_range=X_RANGE, seed=seed)
+    return points, regression.gradient_descent_history(points, 0.0, 0.0, lr, iters)
+
+
+def line_columns(lines: list[tuple[str, float, float]], x_lo: float, x_hi: float) -> dict:
+    """Each (label, b, slope) line across [x_lo, x_hi] as chart columns x, y, line: the rows of
+    ``regression.line_frame`` for each, without building a DataFrame per line on every rerun."""
+    xs = np.array([x_lo, x_hi], dtype=np.float64)
+    return {"x": np.tile(xs, len(lines)), "y": np.concatenate([m * xs + b for _, b, m in lines]),
+            "line": [label for label, _, _ in lines for _ in xs]}
+
+
+def scatter_chart(points, lines: list[tuple[str, float, float]], x_lo: float, x_hi: float) -> tuple[dict, dict]:
+    """The points and the lines drawn over them: true (green), descent (orange), closed form (blue, dashed).
+    ``lines``: (label, b, slope) of each, drawn across [x_lo, x_hi]. ``(spec, data)`` for ``ui.show_vega``."""
     order = [ui.t("regression.line_true"), ui.t("regression.line_gd"), ui.t("regression.line_ls")]
-    dots = alt.Chart(pd.DataFrame(points, columns=["x", "y"])).mark_circle(size=30, opacity=0.6, color="#495057").encode(
-        x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="y"),
-        tooltip=[alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f")],
-    )
-    drawn = alt.Chart(lines).mark_line(strokeWidth=2.5).encode(
-        x=alt.X("x:Q"), y=alt.Y("y:Q"),
-        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom", columns=1),
-                        scale=alt.Scale(domain=order, range=["#2b8a3e", "#d9480f", "#1c7ed6"])),
-        strokeDash=alt.StrokeDash("line:N", legend=None, scale=alt.Scale(domain=order, range=[[1, 0], [1, 0], [6, 4]])),
-        tooltip=[alt.Tooltip("line:N", title=ui.t("regression.col_line"))],
-    )
-    return ui.unchecked(alt.LayerChart(layer=[dots, drawn], height=340))
+    dots = {"data": {"name": "points"}, "mark": {"type": "circle", "size": 30, "opacity": 0.6, "color": "#495057"},
+            "encoding": {"x": {"field": "x", "type": "quantitative", "title": "x"},
+                         "y": {"field": "y", "type": "quantitative", "title": "y"},
+                         "tooltip": [{"field": "x", "type": "quantitative", "format": ".3f"},
+                                     {"field": "y", "type": "quantitative", "format": ".3f"}]}}
+    drawn = {"data": {"name": "lines"}, "mark": {"type": "line", "strokeWidth": 2.5}, "encoding": {
+        "x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"},
+        "color": {"field": "line", "type": "nominal", "title": None, "legend": {"orient": "bottom", "columns": 1},
+                  "scale": {"domain": order, "range": ["#2b8a3e", "#d9480f", "#1c7ed6"]}},
+        "strokeDash": {"field": "line", "type": "nominal", "legend": None,
+                       "scale": {"domain": order, "range": [[1, 0], [1, 0], [6, 4]]}},
+        "tooltip": [{"field": "line", "type": "nominal", "title": ui.t("regression.col_line")}]}}
+    return {"height": 340, "layer": [dots, drawn]}, {"points": {"x": points[:, 0], "y": points[:, 1]},
+                                                  "lines": line_columns(lines, x_lo, x_hi)}
 
 
-def loss_chart(path: pd.DataFrame) -> alt.Chart:
-    """The error against the iteration, on a log axis so the slow tail stays visible."""
+def loss_chart(path: pd.DataFrame) -> tuple[dict, dict]:
+    """The error against the iteration, on a log axis so the slow tail stays visible (``(spec, data)``)."""
     shown = path[path["error"] > 0]
-    return alt.Chart(shown).mark_line(color="#d9480f").encode(
-        x=alt.X("iteration:Q", title=ui.t("regression.iteration")),
-        y=alt.Y("error:Q", title=ui.t("regression.mse"), scale=alt.Scale(type="log")),
-        tooltip=[alt.Tooltip("iteration:Q", title=ui.t("regression.iteration")),
-                 alt.Tooltip("error:Q", title=ui.t("regression.mse"), format=".6g")],
-    ).properties(height=260)
+    spec = {"height": 260, "data": {"name": "loss"}, "mark": {"type": "line", "color": "#d9480f"}, "encoding": {
+        "x": {"field": "iteration", "type": "quantitative", "title": ui.t("regression.iteration")},
+        "y": {"field": "error", "type": "quantitative", "title": ui.t("regression.mse"), "scale": {"type": "log"}},
+        "tooltip": [{"field": "iteration", "type": "quantitative", "title": ui.t("regression.iteration")},
+                    {"field": "error", "type": "quantitative", "title": ui.t("regression.mse"), "format": ".6g"}]}}
+    return spec, {"loss": {"iteration": shown["iteration"], "error": shown["error"]}}
 
 
-def noise_chart(noise) -> alt.Chart:
-    """A histogram of the noise the points carry around the true line."""
-    return alt.Chart(pd.DataFrame({"noise": noise})).mark_bar(color="#868e96").encode(
-        x=alt.X("noise:Q", bin=alt.Bin(maxbins=30), title="ε = y − (w·x + b)"),
-        y=alt.Y("count():Q", title=ui.t("regression.count")),
-        tooltip=[alt.Tooltip("count():Q", title=ui.t("regression.count"))],
-    ).properties(height=260)
+def noise_chart(noise) -> tuple[dict, dict]:
+    """A histogram of the noise the points carry around the true line (``(spec, data)``)."""
+    count = {"aggregate": "count", "type": "quantitative", "title": ui.t("regression.count")}
+    spec = {"height": 260, "data": {"name": "noise"}, "mark": {"type": "bar", "color": "#868e96"}, "encoding": {
+        "x": {"field": "noise", "type": "quantitative", "bin": {"maxbins": 30}, "title": "ε = y − (w·x + b)"},
+        "y": count, "tooltip": [count]}}
+    return spec, {"noise": {"noise": noise}}
 
 
 PRESETS = [
@@ -120,24 +140,21 @@ def experiment(p: ui.Page) -> None:
         controls(p)
     w, b = p["w"], p["b"]
     lr, iters = p["lr"], p["iters"]
-    points = regression.make_noisy_line(
-        w, b, n=p["n"], noise_mean=p["noise_mean"],
-        noise_std=p["noise_std"], x_range=X_RANGE, seed=p["seed"])
-    run = regression.gradient_descent_history(points, 0.0, 0.0, lr, iters)
+    points, run = fitted(w, b, p["n"], p["noise_mean"], p["noise_std"], p["seed"], lr, iters)
     best = regression.least_squares(points) if regression.x_has_spread(points) else None
     verdict = regression.fit_verdict(run, points)
     grew = verdict.step if verdict.code != regression.FIT_OK else None
     gd_b, gd_w = float(run.b[verdict.last_finite]), float(run.m[verdict.last_finite])
 
     with chart_col:
-        lines = [regression.line_frame(b, w, *X_RANGE, ui.t("regression.line_true"))]
+        lines = [(ui.t("regression.line_true"), b, w)]
         if grew is None:
-            lines.append(regression.line_frame(gd_b, gd_w, *X_RANGE, ui.t("regression.line_gd")))
+            lines.append((ui.t("regression.line_gd"), gd_b, gd_w))
         if best is not None:
-            lines.append(regression.line_frame(best[0], best[1], *X_RANGE, ui.t("regression.line_ls")))
-        ui.show_chart(scatter_chart(points, pd.concat(lines, ignore_index=True)))
+            lines.append((ui.t("regression.line_ls"), best[0], best[1]))
+        ui.show_vega(*scatter_chart(points, lines, *X_RANGE))
         if grew is not None:
-            st.error(ui.t(FIT_WORDS[verdict.code], lr=f"{lr:g}", step=grew, lr_max=f"{verdict.lr_max:.3g}"))
+            st.warning(ui.t(FIT_WORDS[verdict.code], lr=f"{lr:g}", step=grew, lr_max=f"{verdict.lr_max:.3g}"))
         if best is None:
             st.warning(ui.t("regression.no_spread"))
         elif grew is None:
@@ -156,19 +173,19 @@ def experiment(p: ui.Page) -> None:
         if surface.open:
             path = regression.path_frame(run)
             box = regression.contour_view_box(path, [(0.0, 0.0), (b, w)], best, diverged=grew is not None)
-            ui.show_chart(ui.loss_contour_chart(points, path, best, box))
+            ui.show_vega(*ui.loss_contour_chart(points, path, best, box))
             st.caption(ui.t("regression.contour_caption"))
     with loss:
         if loss.open:
             path = regression.path_frame(run)
             if path["error"].gt(0).any():
-                ui.show_chart(loss_chart(path))
+                ui.show_vega(*loss_chart(path))
             else:
                 st.info(ui.t("regression.loss_zero"))
     with noise_tab:
         if noise_tab.open:
             noise = regression.noise_of(points, w, b)
-            ui.show_chart(noise_chart(noise))
+            ui.show_vega(*noise_chart(noise))
             st.caption(ui.t("regression.noise.hist_caption", mean=f"{noise.mean():.3f}", std=f"{noise.std():.3f}",
                             set_mean=f"{p['noise_mean']:g}", set_std=f"{p['noise_std']:g}"))
     with numbers:

@@ -4,7 +4,7 @@ import os
 import time
 from pathlib import Path
 
-import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -82,74 +82,98 @@ def toggle_play(p: ui.Page) -> None:
         p["at"] = 0
 
 
-def descend(points, data_id: str, data_name: str, b0: float, m0: float, lr: float, iters: int, normalise: bool):
-    """The descent for these settings, computed once and reused while only the replay moves; each new
-    run goes into the session's log of runs to compare."""
-    wanted = (data_id, b0, m0, lr, iters, normalise)
-    memo = st.session_state.get(RUN)
-    if memo is not None and memo[0] == wanted:
-        return memo[1]
-    bar = st.progress(0.0, text=ui.t("regression.running")) if len(points) * iters > 5_000_000 else None
-    progress = (lambda f: bar.progress(min(f, 1.0), text=ui.t("regression.running"))) if bar else None
+def timed_descent(points, b0: float, m0: float, lr: float, iters: int, normalise: bool, progress=None):
+    """(the descent, the seconds it took, its path for charts: ``regression.path_frame``)."""
     started = time.perf_counter()
     if normalise:
         run = regression.standardised_history(points, b0, m0, lr, iters, progress)
     else:
         run = regression.gradient_descent_history(points, b0, m0, lr, iters, progress)
-    seconds = time.perf_counter() - started
-    if bar is not None:
+    return run, time.perf_counter() - started, regression.path_frame(run)
+
+
+# A class moves the same sliders over the same data: a descent computed for one student serves the
+# next (its logged seconds are those it took then). Long runs are left out: they show a progress bar.
+shared_descent = st.cache_data(max_entries=64, ttl=3600, show_spinner=False)(timed_descent)
+LONG_RUN = 5_000_000  # points × iterations above which a run shows its progress and is not shared
+
+
+def descend(points, data_id: str, data_name: str, b0: float, m0: float, lr: float, iters: int, normalise: bool):
+    """The descent for these settings and its path for charts, computed once and reused while only the
+    replay moves; each new run goes into the session's log of runs to compare."""
+    wanted = (data_id, b0, m0, lr, iters, normalise)
+    memo = st.session_state.get(RUN)
+    if memo is not None and memo[0] == wanted:
+        return memo[1], memo[2]
+    if len(points) * iters > LONG_RUN:
+        bar = st.progress(0.0, text=ui.t("regression.running"))
+        run, seconds, path = timed_descent(points, b0, m0, lr, iters, normalise,
+                                           lambda f: bar.progress(min(f, 1.0), text=ui.t("regression.running")))
         bar.empty()
-    st.session_state[RUN] = (wanted, run)
+    else:
+        run, seconds, path = shared_descent(points, b0, m0, lr, iters, normalise)
+    st.session_state[RUN] = (wanted, run, path)
     last = regression.fit_verdict(run, points).last_finite
     log = st.session_state.setdefault(RUNS, views.RunLog(limit=8))
     log.add({"data": data_name, "lr": lr, "iters": iters, "b0": b0, "m0": m0, "normalise": normalise},
             results={"b": float(run.b[last]), "m": float(run.m[last]), "error": float(run.error[last])},
-            seconds=seconds, curve=regression.path_frame(run), step="iteration", value="error")
-    return run
+            seconds=seconds, curve=path, step="iteration", value="error")
+    return run, path
 
 
-def scatter_chart(points, lines: pd.DataFrame) -> alt.LayerChart:
-    """The data and the lines drawn over it: the replayed line (orange) and the closed form (blue, dashed)."""
+def line_columns(lines: list[tuple[str, float, float]], x_lo: float, x_hi: float) -> dict:
+    """Each (label, b, slope) line across [x_lo, x_hi] as chart columns x, y, line: the rows of
+    ``regression.line_frame`` for each, without building a DataFrame per line on every rerun."""
+    xs = np.array([x_lo, x_hi], dtype=np.float64)
+    return {"x": np.tile(xs, len(lines)), "y": np.concatenate([m * xs + b for _, b, m in lines]),
+            "line": [label for label, _, _ in lines for _ in xs]}
+
+
+def scatter_chart(points, lines: list[tuple[str, float, float]], x_lo: float, x_hi: float) -> tuple[dict, dict]:
+    """The data and the lines drawn over it: the replayed line (orange) and the closed form (blue, dashed).
+    ``lines``: (label, b, slope) of each, drawn across [x_lo, x_hi]. ``(spec, data)`` for ``ui.show_vega``."""
     order = [ui.t("regression.line_now"), ui.t("regression.line_ls")]
-    dots = alt.Chart(pd.DataFrame(points, columns=["x", "y"])).mark_circle(size=30, opacity=0.6, color="#495057").encode(
-        x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="y"),
-        tooltip=[alt.Tooltip("x:Q", format=".4g"), alt.Tooltip("y:Q", format=".4g")],
-    )
-    drawn = alt.Chart(lines).mark_line(strokeWidth=2.5, clip=True).encode(
-        x=alt.X("x:Q"), y=alt.Y("y:Q"),
-        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom", columns=2),
-                        scale=alt.Scale(domain=order, range=["#d9480f", "#1c7ed6"])),
-        strokeDash=alt.StrokeDash("line:N", legend=None, scale=alt.Scale(domain=order, range=[[1, 0], [6, 4]])),
-        tooltip=[alt.Tooltip("line:N", title=ui.t("regression.col_line"))],
-    )
-    return ui.unchecked(alt.LayerChart(layer=[dots, drawn], height=330))
+    dots = {"data": {"name": "points"}, "mark": {"type": "circle", "size": 30, "opacity": 0.6, "color": "#495057"},
+            "encoding": {"x": {"field": "x", "type": "quantitative", "title": "x"},
+                         "y": {"field": "y", "type": "quantitative", "title": "y"},
+                         "tooltip": [{"field": "x", "type": "quantitative", "format": ".4g"},
+                                     {"field": "y", "type": "quantitative", "format": ".4g"}]}}
+    drawn = {"data": {"name": "lines"}, "mark": {"type": "line", "strokeWidth": 2.5, "clip": True}, "encoding": {
+        "x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"},
+        "color": {"field": "line", "type": "nominal", "title": None, "legend": {"orient": "bottom", "columns": 2},
+                  "scale": {"domain": order, "range": ["#d9480f", "#1c7ed6"]}},
+        "strokeDash": {"field": "line", "type": "nominal", "legend": None, "scale": {"domain": order, "range": [[1, 0], [6, 4]]}},
+        "tooltip": [{"field": "line", "type": "nominal", "title": ui.t("regression.col_line")}]}}
+    return {"height": 330, "layer": [dots, drawn]}, {"points": {"x": points[:, 0], "y": points[:, 1]},
+                                                  "lines": line_columns(lines, x_lo, x_hi)}
 
 
-def error_chart(path: pd.DataFrame, at: int) -> alt.Chart:
-    """The error against the iteration on a log axis, with the replayed step marked."""
+def error_chart(path: pd.DataFrame, at: int) -> tuple[dict, dict]:
+    """The error against the iteration on a log axis, with the replayed step marked (``(spec, data)``)."""
     shown = path[path["error"] > 0]
-    curve = alt.Chart(shown).mark_line(color="#d9480f").encode(
-        x=alt.X("iteration:Q", title=ui.t("regression.iteration")),
-        y=alt.Y("error:Q", title=ui.t("regression.mse_log"), scale=alt.Scale(type="log")),
-        tooltip=[alt.Tooltip("iteration:Q", title=ui.t("regression.iteration")),
-                 alt.Tooltip("error:Q", title=ui.t("regression.mse"), format=".10g")],
-    )
-    rule = alt.Chart(pd.DataFrame({"iteration": [at]})).mark_rule(color="#1f2328", strokeDash=[4, 3]).encode(
-        x=alt.X("iteration:Q"))
-    return (curve + rule).properties(height=300)
+    curve = {"data": {"name": "error"}, "mark": {"type": "line", "color": "#d9480f"}, "encoding": {
+        "x": {"field": "iteration", "type": "quantitative", "title": ui.t("regression.iteration")},
+        "y": {"field": "error", "type": "quantitative", "title": ui.t("regression.mse_log"), "scale": {"type": "log"}},
+        "tooltip": [{"field": "iteration", "type": "quantitative", "title": ui.t("regression.iteration")},
+                    {"field": "error", "type": "quantitative", "title": ui.t("regression.mse"), "format": ".10g"}]}}
+    rule = {"data": {"name": "at"}, "mark": {"type": "rule", "color": "#1f2328", "strokeDash": [4, 3]},
+            "encoding": {"x": {"field": "iteration", "type": "quantitative"}}}
+    return ({"height": 300, "layer": [curve, rule]},
+            {"error": {"iteration": shown["iteration"], "error": shown["error"]}, "at": {"iteration": [at]}})
 
 
-def runs_chart(curves: pd.DataFrame) -> alt.Chart:
-    """Every logged run's error against the iteration, one line per run, on a log axis."""
-    shown = curves[curves["value"] > 0].assign(name=lambda f: f["run"].map(lambda n: ui.t("regression.runs.name", n=n)))
-    return alt.Chart(shown).mark_line().encode(
-        x=alt.X("step:Q", title=ui.t("regression.iteration")),
-        y=alt.Y("value:Q", title=ui.t("regression.mse_log"), scale=alt.Scale(type="log")),
-        color=alt.Color("name:N", title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("name:N", title=ui.t("regression.runs.col.run")),
-                 alt.Tooltip("step:Q", title=ui.t("regression.iteration")),
-                 alt.Tooltip("value:Q", title=ui.t("regression.mse"), format=".6g")],
-    ).properties(height=300)
+def runs_chart(curves: pd.DataFrame) -> tuple[dict, dict]:
+    """Every logged run's error against the iteration, one line per run, on a log axis (``(spec, data)``)."""
+    shown = curves[curves["value"] > 0]
+    spec = {"height": 300, "data": {"name": "runs"}, "mark": {"type": "line"}, "encoding": {
+        "x": {"field": "step", "type": "quantitative", "title": ui.t("regression.iteration")},
+        "y": {"field": "value", "type": "quantitative", "title": ui.t("regression.mse_log"), "scale": {"type": "log"}},
+        "color": {"field": "name", "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
+        "tooltip": [{"field": "name", "type": "nominal", "title": ui.t("regression.runs.col.run")},
+                    {"field": "step", "type": "quantitative", "title": ui.t("regression.iteration")},
+                    {"field": "value", "type": "quantitative", "title": ui.t("regression.mse"), "format": ".6g"}]}}
+    names = shown["run"].map(lambda n: ui.t("regression.runs.name", n=n))
+    return spec, {"runs": {"step": shown["step"], "value": shown["value"], "name": names}}
 
 
 PRESETS = [
@@ -240,10 +264,10 @@ def replay(p: ui.Page, run, verdict, points, best, iters: int) -> int:
         st.warning(ui.t("regression.not_a_number", k=verdict.overflow_step, last=shown))
     shown_points = regression.sample_points(points)
     x_lo, x_hi = float(points[:, 0].min()), float(points[:, 0].max())
-    lines = [regression.line_frame(now_b, now_m, x_lo, x_hi, ui.t("regression.line_now"))]
+    lines = [(ui.t("regression.line_now"), now_b, now_m)]
     if best is not None:
-        lines.append(regression.line_frame(best[0], best[1], x_lo, x_hi, ui.t("regression.line_ls")))
-    ui.show_chart(scatter_chart(shown_points, pd.concat(lines, ignore_index=True)))
+        lines.append((ui.t("regression.line_ls"), best[0], best[1]))
+    ui.show_vega(*scatter_chart(shown_points, lines, x_lo, x_hi))
     if len(shown_points) < len(points):
         st.caption(ui.t("regression.sampled", shown=f"{len(shown_points):,}", total=f"{len(points):,}"))
     return shown
@@ -260,7 +284,7 @@ def compare_runs(p: ui.Page) -> None:
     st.dataframe(table.rename(columns=columns), hide_index=True, width="stretch",
                  column_config={columns["seconds"]: st.column_config.NumberColumn(format="%.3f"),
                                 columns["error"]: st.column_config.NumberColumn(format="%.6g")})
-    ui.show_chart(runs_chart(log.curves()))
+    ui.show_vega(*runs_chart(log.curves()))
     st.button(ui.t("regression.runs.clear"), key=p.key("__clear_runs"), on_click=log.clear)
 
 
@@ -284,7 +308,7 @@ def experiment(p: ui.Page, clock: bool) -> None:
     if normalise and not has_spread:
         control_col.warning(ui.t("regression.no_spread_normalise"))
         normalise = False
-    run = descend(points, data_id, data_name or "example", b0, m0, lr, iters, normalise)
+    run, path = descend(points, data_id, data_name or "example", b0, m0, lr, iters, normalise)
     verdict = regression.fit_verdict(run, points)
     best = regression.least_squares(points) if has_spread else None
     if st.session_state.get(PLAY_KEY, False):  # one frame further; the last frame ends the play
@@ -296,7 +320,7 @@ def experiment(p: ui.Page, clock: bool) -> None:
         at = replay(p, run, verdict, points, best, iters)
 
     if verdict.code != regression.FIT_OK:
-        st.error(ui.t(FIT_WORDS[verdict.code], lr=f"{lr:g}", step=verdict.step, lr_max=f"{verdict.lr_max:.3g}"))
+        st.warning(ui.t(FIT_WORDS[verdict.code], lr=f"{lr:g}", step=verdict.step, lr_max=f"{verdict.lr_max:.3g}"))
         if verdict.code == regression.FIT_DIVERGED_SCALE:
             with st.container(horizontal=True, vertical_alignment="center"):
                 st.markdown(ui.t("regression.fix_hint"))
@@ -323,11 +347,10 @@ def experiment(p: ui.Page, clock: bool) -> None:
                 st.markdown(ui.t("regression.compare", b=f"{best[0]:.6g}", m=f"{best[1]:.6g}",
                                  err=f"{regression.compute_error_for_line_given_points(best[0], best[1], points):.6g}",
                                  k=last, gb=f"{run.b[last]:.6g}", gm=f"{run.m[last]:.6g}", gerr=f"{run.error[last]:.6g}"))
-    path = regression.path_frame(run) if (surface.open or error.open) else None
     with surface:
         if surface.open:
             box = regression.contour_view_box(path, [(b0, m0)], best, diverged=verdict.code != regression.FIT_OK)
-            ui.show_chart(ui.loss_contour_chart(points, path, best, box, slope="m", loss="error",
+            ui.show_vega(*ui.loss_contour_chart(points, path, best, box, slope="m", loss="error",
                                                 now=(float(run.b[at]), float(run.m[at])), height=380))
             st.caption(ui.t("regression.contour_caption"))
             if verdict.code != regression.FIT_OK:
@@ -335,7 +358,7 @@ def experiment(p: ui.Page, clock: bool) -> None:
     with error:
         if error.open:
             if path["error"].gt(0).any():
-                ui.show_chart(error_chart(path, at))
+                ui.show_vega(*error_chart(path, at))
             else:
                 st.info(ui.t("regression.loss_zero"))
     with runs:
