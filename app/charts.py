@@ -54,26 +54,6 @@ def projector(chart: Any) -> Any:
     return copy
 
 
-_UNCHECKED: dict[type, type] = {}
-
-
-def unchecked(chart: Any) -> Any:
-    """``chart`` (a copy) that Streamlit serialises without re-validating it.
-
-    Altair checks the whole spec against the Vega-Lite JSON schema on every ``to_dict``: most of a
-    chart's cost on a rerun. Pages pass only the fixed shapes of chart their tests check against
-    the schema (``test_every_chart_is_valid_vega_lite`` and its kin in the page tests).
-    """
-    kind = type(chart)
-    if kind not in _UNCHECKED:
-        def to_dict(self, validate: bool = True, **kwargs):
-            return kind.to_dict(self, validate=False, **kwargs)
-        _UNCHECKED[kind] = type(f"Unchecked{kind.__name__}", (kind,), {"to_dict": to_dict})
-    copy = chart.copy(deep=False)
-    object.__setattr__(copy, "__class__", _UNCHECKED[kind])  # altair's own __setattr__ stores spec fields
-    return copy
-
-
 def show_chart(chart: Any) -> None:
     """Draw an altair chart at the container's width, in large type when the projector asks for it."""
     st.altair_chart(projector(chart) if large_type() else chart, width="stretch")

@@ -6,7 +6,6 @@ from app.charts import (
     large_type_switch,
     loss_contour_chart,
     show_chart,
-    unchecked,
 )
 from app.errors import caught
 from app.i18n import LANG_KEY, choose_placeholder, lang, language_switch, t
@@ -27,5 +26,5 @@ from app.vega import show as show_vega
 __all__ = [
     "HOME", "LANG_KEY", "LESSONS", "PAGES", "SESSION_MODEL", "Page", "PageSpec", "Preset", "Setting", "caught", "choose_placeholder",
     "data_banner", "lang", "language_switch", "large_type", "large_type_switch", "loss_contour_chart", "mnist_data", "page", "share_caption",
-    "show_chart", "show_digits", "show_loss", "show_vega", "t", "take_home", "train_live", "trained_model", "unchecked", "widget_key",
+    "show_chart", "show_digits", "show_loss", "show_vega", "t", "take_home", "train_live", "trained_model", "widget_key",
 ]
