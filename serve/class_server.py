@@ -39,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,7 +175,15 @@ class ClassServer:
         os.environ["OMP_WAIT_POLICY"] = self.env["OMP_WAIT_POLICY"]
         args = [self.app, "--server.port", str(w.port), "--server.address", "127.0.0.1", "--server.headless", "true"]
         process = self.forks.Process(target=serve_forked, args=(args, str(w.log_path), self.env), name=f"worker-{w.port}")
-        process.start()
+        # multiprocessing re-runs the launcher's __main__ in each new process; a worker needs none
+        # of it (and where the launcher has run a Streamlit script, e.g. AppTest under pytest,
+        # __main__ is that script, which must not run outside Streamlit)
+        real_main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            process.start()
+        finally:
+            sys.modules["__main__"] = real_main
         w.proc = Forked(process)
         w.failures = 0
         log.info("worker %s started (pid %s)", w.port, w.proc.pid)
