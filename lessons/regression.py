@@ -505,6 +505,14 @@ def line_frame(b: float, m: float, x_lo: float, x_hi: float, label: str) -> pd.D
     return pd.DataFrame({"x": xs, "y": m * xs + b, "line": label})
 
 
+def line_columns(lines: list[tuple[str, float, float]], x_lo: float, x_hi: float) -> dict:
+    """Each (label, b, slope) line across [x_lo, x_hi] as chart columns x, y, line: the rows of
+    ``line_frame`` for each, without building a DataFrame per line (a page redraws them every rerun)."""
+    xs = np.array([x_lo, x_hi], dtype=np.float64)
+    return {"x": np.tile(xs, len(lines)), "y": np.concatenate([m * xs + b for _, b, m in lines]),
+            "line": [label for label, _, _ in lines for _ in xs]}
+
+
 # ----------------------------------------------------------------------------- the printout
 
 

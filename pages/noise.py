@@ -1,6 +1,5 @@
 """Lesson 2: noisy observations of a line, fitted back by gradient descent and by least squares."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -33,14 +32,6 @@ def fitted(w: float, b: float, n: int, noise_mean: float, noise_std: float, seed
     return points, regression.gradient_descent_history(points, 0.0, 0.0, lr, iters)
 
 
-def line_columns(lines: list[tuple[str, float, float]], x_lo: float, x_hi: float) -> dict:
-    """Each (label, b, slope) line across [x_lo, x_hi] as chart columns x, y, line: the rows of
-    ``regression.line_frame`` for each, without building a DataFrame per line on every rerun."""
-    xs = np.array([x_lo, x_hi], dtype=np.float64)
-    return {"x": np.tile(xs, len(lines)), "y": np.concatenate([m * xs + b for _, b, m in lines]),
-            "line": [label for label, _, _ in lines for _ in xs]}
-
-
 def scatter_chart(points, lines: list[tuple[str, float, float]], x_lo: float, x_hi: float) -> tuple[dict, dict]:
     """The points and the lines drawn over them: true (green), descent (orange), closed form (blue, dashed).
     ``lines``: (label, b, slope) of each, drawn across [x_lo, x_hi]. ``(spec, data)`` for ``ui.show_vega``."""
@@ -58,7 +49,7 @@ def scatter_chart(points, lines: list[tuple[str, float, float]], x_lo: float, x_
                        "scale": {"domain": order, "range": [[1, 0], [1, 0], [6, 4]]}},
         "tooltip": [{"field": "line", "type": "nominal", "title": ui.t("regression.col_line")}]}}
     return {"height": 340, "layer": [dots, drawn]}, {"points": {"x": points[:, 0], "y": points[:, 1]},
-                                                  "lines": line_columns(lines, x_lo, x_hi)}
+                                                  "lines": regression.line_columns(lines, x_lo, x_hi)}
 
 
 def loss_chart(path: pd.DataFrame) -> tuple[dict, dict]:

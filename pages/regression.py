@@ -4,7 +4,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -121,14 +120,6 @@ def descend(points, data_id: str, data_name: str, b0: float, m0: float, lr: floa
     return run, path
 
 
-def line_columns(lines: list[tuple[str, float, float]], x_lo: float, x_hi: float) -> dict:
-    """Each (label, b, slope) line across [x_lo, x_hi] as chart columns x, y, line: the rows of
-    ``regression.line_frame`` for each, without building a DataFrame per line on every rerun."""
-    xs = np.array([x_lo, x_hi], dtype=np.float64)
-    return {"x": np.tile(xs, len(lines)), "y": np.concatenate([m * xs + b for _, b, m in lines]),
-            "line": [label for label, _, _ in lines for _ in xs]}
-
-
 def scatter_chart(points, lines: list[tuple[str, float, float]], x_lo: float, x_hi: float) -> tuple[dict, dict]:
     """The data and the lines drawn over it: the replayed line (orange) and the closed form (blue, dashed).
     ``lines``: (label, b, slope) of each, drawn across [x_lo, x_hi]. ``(spec, data)`` for ``ui.show_vega``."""
@@ -145,7 +136,7 @@ def scatter_chart(points, lines: list[tuple[str, float, float]], x_lo: float, x_
         "strokeDash": {"field": "line", "type": "nominal", "legend": None, "scale": {"domain": order, "range": [[1, 0], [6, 4]]}},
         "tooltip": [{"field": "line", "type": "nominal", "title": ui.t("regression.col_line")}]}}
     return {"height": 330, "layer": [dots, drawn]}, {"points": {"x": points[:, 0], "y": points[:, 1]},
-                                                  "lines": line_columns(lines, x_lo, x_hi)}
+                                                  "lines": regression.line_columns(lines, x_lo, x_hi)}
 
 
 def error_chart(path: pd.DataFrame, at: int) -> tuple[dict, dict]:

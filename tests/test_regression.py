@@ -328,3 +328,13 @@ def test_transcript_writes_whole_starting_guesses_as_the_course_typed_them():
 
 def test_points_to_csv_reads_back_exactly(example):
     assert np.array_equal(regression.load_points(regression.points_to_csv(example).encode()), example)
+
+
+def test_line_columns_are_the_rows_of_line_frame():
+    import pandas as pd
+
+    from lessons.regression import line_columns, line_frame
+
+    lines = [("true", 1.0, 2.0), ("fit", -0.5, 1.25)]
+    expected = pd.concat([line_frame(b, m, -1.0, 10.0, label) for label, b, m in lines], ignore_index=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(line_columns(lines, -1.0, 10.0)), expected)
