@@ -133,8 +133,34 @@ def test_sessions_stick_by_cookie_not_by_address(tmp_path):
             s.server_close()
 
 
-def assert_nginx_serves_the_front_end(port: int, html: str) -> None:
-    """The page's scripts come from nginx itself (compressed, cached for a year), as Streamlit built them."""
+def test_the_front_end_is_compressed_once_and_reused(tmp_path):
+    """Each text file of Streamlit's front end gets a gzip copy of the same bytes, beside a link to
+    the original; a second server finds the mirror made and builds nothing."""
+    import gzip
+
+    source = class_server.streamlit_static_dir() / "static"
+    mirror = class_server.compressed_front_end(tmp_path)
+    scripts = sorted(source.glob("js/*.js"))
+    assert mirror != source and len(scripts) > 100
+    for script in scripts[:: max(1, len(scripts) // 20)]:
+        linked = mirror / "js" / script.name
+        assert linked.resolve() == script.resolve()
+        assert gzip.decompress((mirror / "js" / f"{script.name}.gz").read_bytes()) == script.read_bytes()
+    assert not list(mirror.glob("media/*.woff2.gz"))  # already compressed formats are left alone
+    made = (mirror / ".complete").stat().st_mtime_ns
+    assert class_server.compressed_front_end(tmp_path) == mirror
+    assert (mirror / ".complete").stat().st_mtime_ns == made and len(list(tmp_path.iterdir())) == 1
+
+
+def test_an_unwritable_cache_falls_back_to_streamlits_folder(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert class_server.compressed_front_end(blocked) == class_server.streamlit_static_dir() / "static"
+
+
+def assert_nginx_serves_the_front_end(port: int, html: str, mirror: Path) -> None:
+    """The page's scripts come from nginx itself (cached for a year), as Streamlit built them, and
+    compressed ahead: the bytes sent are the mirror's gzip copy, not compressed per request."""
     import gzip
     import re
 
@@ -150,6 +176,7 @@ def assert_nginx_serves_the_front_end(port: int, html: str) -> None:
     assert r.headers["Content-Type"] == "text/javascript"  # a browser runs a module script of no other type
     assert "immutable" in r.headers["Cache-Control"] and r.headers["Server"].startswith("nginx")
     assert gzip.decompress(body) == (class_server.streamlit_static_dir() / script).read_bytes()
+    assert body == (mirror / script.removeprefix("static/")).with_name(Path(script).name + ".gz").read_bytes()
 
 
 @pytest.mark.slow
@@ -164,7 +191,7 @@ def test_class_server_serves_and_survives_a_killed_worker(tmp_path):
             assert ppid == server.zygote_pid
         status, html, _ = get(port, "/descent")
         assert status == 200 and "<noscript>" in html.lower()  # Streamlit's page, through nginx
-        assert_nginx_serves_the_front_end(port, html)
+        assert_nginx_serves_the_front_end(port, html, class_server.compressed_front_end(tmp_path))
         first = asyncio.run(protocol.student(server.url, "descent", moves=2, pause=(0.1, 0.3)))
         assert first.errors == [] and first.changed == [True, True]
 
@@ -215,15 +242,18 @@ def test_one_command_starts_and_a_signal_stops_everything(tmp_path):
 
 @pytest.mark.slow
 def test_a_worker_freezes_its_import_time_heap():
-    """serve.worker: after the heavy imports, the collector no longer walks their objects."""
+    """serve.worker: after the heavy imports, and those the web server and the pages make later, the
+    collector no longer walks their objects; triton (GPU kernels) is never loaded, and training works."""
     probe = (
         "import gc, sys; sys.argv = ['x']; from serve import worker; "
         "tracked = len(gc.get_objects()); frozen = worker.freeze_imports(); "
-        "print(frozen, len(gc.get_objects()), tracked)"
+        "later = all(m in sys.modules for m in ('uvicorn.main', 'starlette.applications', 'app.ui', 'app.charts')); "
+        "print(frozen, len(gc.get_objects()), tracked, int(later), int(sys.modules['triton'] is None))"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    frozen, tracked_after, tracked_before = map(int, out.stdout.split())
+    frozen, tracked_after, tracked_before, later, no_triton = map(int, out.stdout.split())
     assert frozen > 50_000 and tracked_after < tracked_before / 10, out.stderr
+    assert later and no_triton and "not preloaded" not in out.stderr, out.stderr
 
 
 FORKED_TRAINING = """
