@@ -50,6 +50,21 @@ def trained_model(config: Any, on_progress: Any = None, *, should_stop: Any = No
     return mlp.train_cached(config, mnist_data(), on_progress=on_progress, should_stop=should_stop)
 
 
+def trained_with_bar(config: Any, caption: str, **labels: Any) -> Any:
+    """``trained_model(config)`` under a progress bar captioned by string ``caption`` (given
+    ``labels`` and the ``percent`` done); the bar goes when the model is ready (at once if a
+    classmate or the disk store already has it)."""
+    bar = st.progress(0.0, text=t(caption, **labels, percent=0))
+
+    def on_progress(fraction: float, _history: Any) -> None:
+        fraction = min(max(fraction, 0.0), 1.0)
+        bar.progress(fraction, text=t(caption, **labels, percent=round(100 * fraction)))
+
+    trained = trained_model(config, on_progress=on_progress)
+    bar.empty()
+    return trained
+
+
 MNIST_LIVE_POINTS = 300  # points in the live loss chart: plenty for its shape, light for the browser
 
 

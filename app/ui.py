@@ -17,6 +17,7 @@ from app.mnist_widgets import (
     show_loss,
     train_live,
     trained_model,
+    trained_with_bar,
 )
 from app.registry import HOME, LESSONS, PAGES, PageSpec
 from app.state import Page, Preset, Setting, page, share_caption, widget_key
@@ -26,5 +27,6 @@ from app.vega import show as show_vega
 __all__ = [
     "HOME", "LANG_KEY", "LESSONS", "PAGES", "SESSION_MODEL", "Page", "PageSpec", "Preset", "Setting", "caught", "choose_placeholder",
     "data_banner", "lang", "language_switch", "large_type", "large_type_switch", "loss_contour_chart", "mnist_data", "page", "share_caption",
-    "show_chart", "show_digits", "show_loss", "show_vega", "t", "take_home", "train_live", "trained_model", "widget_key",
+    "show_chart", "show_digits", "show_loss", "show_vega", "t", "take_home", "train_live", "trained_model", "trained_with_bar",
+    "widget_key",
 ]

@@ -9,7 +9,6 @@ cost. The page tests check every such spec against the Vega-Lite schema.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,8 +43,7 @@ def with_data(spec: Mapping[str, Any], data: Mapping[str, Columns | Any | bytes]
 def show(spec: Mapping[str, Any], data: Mapping[str, Columns | Any | bytes], **kwargs: Any) -> Any:
     """Draw ``spec`` at the container's width with ``data`` as its named datasets, in large type
     when the projector asks for it. ``kwargs`` go to ``st.vega_lite_chart`` (e.g. ``key``, ``on_select``)."""
-    full = with_data(spec, data)
+    full = with_data(spec, data)  # a copy: setting its config leaves the cached spec alone
     if large_type():
-        full = copy.copy(full)
         full["config"] = projector_config(full.get("config"))
     return st.vega_lite_chart(full, width="stretch", **kwargs)

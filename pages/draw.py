@@ -107,16 +107,7 @@ def problem_with(trained: Any) -> str | None:
 
 def preset_model(name: str) -> Any:
     """The class's model for preset ``name``: trained once per server on first need, with a progress bar."""
-    label = ui.t(MODEL_NAMES[name])
-    bar = st.progress(0.0, text=ui.t("draw.training", model=label, percent=0))
-
-    def on_progress(fraction: float, _history: pd.DataFrame) -> None:
-        fraction = min(max(fraction, 0.0), 1.0)
-        bar.progress(fraction, text=ui.t("draw.training", model=label, percent=round(100 * fraction)))
-
-    trained = ui.trained_model(mlp.preset_for(name, ui.mnist_data()), on_progress=on_progress)
-    bar.empty()
-    return trained
+    return ui.trained_with_bar(mlp.preset_for(name, ui.mnist_data()), "draw.training", model=ui.t(MODEL_NAMES[name]))
 
 
 def own_model() -> tuple[Any, str | None]:

@@ -194,16 +194,7 @@ def config_of(name: str) -> mlp.TrainConfig:
 
 def trained(name: str) -> Any:
     """Model ``name``, trained once per server (and kept on disk for every worker), with a progress bar."""
-    label = ui.t(MODEL_NAMES[name])
-    bar = st.progress(0.0, text=ui.t("handwriting.training", model=label, percent=0))
-
-    def on_progress(fraction: float, _history: pd.DataFrame) -> None:
-        fraction = min(max(fraction, 0.0), 1.0)
-        bar.progress(fraction, text=ui.t("handwriting.training", model=label, percent=round(100 * fraction)))
-
-    model = ui.trained_model(config_of(name), on_progress=on_progress)
-    bar.empty()
-    return model
+    return ui.trained_with_bar(config_of(name), "handwriting.training", model=ui.t(MODEL_NAMES[name]))
 
 
 @st.cache_resource(show_spinner=False, max_entries=1, ttl=24 * 3600)
