@@ -7,71 +7,21 @@ URL (only those that differ from their defaults, plus the language) when the pag
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from app.charts import LARGE_KEY, large_type
+from app.display import LARGE_KEY, large_type
 from app.i18n import LANG_KEY, SETTING_KEYS, lang, t
 from app.streamlit_compat import leave_legacy_pages_mode
+from lessons.settings import Setting
 
 BOARD_ROOM_KEY = "board.room"  # the class board room this session joined (app/board.py)
 BOARD_ROOM_PARAM = "room"  # ... and its URL parameter, kept on every page so a link carries it
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A shareable page setting: its default, and the range or options a URL value must obey."""
-
-    default: Any
-    lo: float | None = None
-    hi: float | None = None
-    options: Sequence[Any] | None = None
-
-    def decode(self, raw: str) -> Any:
-        """Parse a URL value; anything unparsable or out of range falls back or is clamped."""
-        kind = type(self.default)
-        try:
-            if kind is bool:
-                value: Any = raw in ("1", "true", "True")
-            elif kind in (list, tuple):
-                items = [item for item in raw.split(",") if item]
-                if self.options is not None:
-                    items = [item for item in items if item in self.options]
-                value = kind(items)
-            elif kind is int:
-                value = int(float(raw))
-            elif kind is float:
-                value = float(raw)
-                if not math.isfinite(value):
-                    return self.default
-            else:
-                value = raw
-        except (TypeError, ValueError):
-            return self.default
-        if self.options is not None and kind not in (list, tuple) and value not in self.options:
-            return self.default
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if self.lo is not None:
-                value = max(value, kind(self.lo))
-            if self.hi is not None:
-                value = min(value, kind(self.hi))
-        return value
-
-    @staticmethod
-    def encode(value: Any) -> str:
-        """The URL form of a value: short, and read back to the same value by ``decode``."""
-        if isinstance(value, bool):
-            return "1" if value else "0"
-        if isinstance(value, (list, tuple)):
-            return ",".join(str(item) for item in value)
-        if isinstance(value, float):
-            return f"{value:.10g}"
-        return str(value)
 
 
 @dataclass(frozen=True)
@@ -152,13 +102,43 @@ class Page:
         (where or st).button(t("app.reset"), key=self.key("__reset"), on_click=self.apply, args=(defaults,))
 
     def try_it(self, presets: Sequence[Preset]) -> None:
-        """The page's "try it" prompts, each with a button that loads its settings."""
-        with st.expander(f"{t('app.try_it')} ({len(presets)})", icon="💡", expanded=False):
-            for i, preset in enumerate(presets):
+        """The "try it" prompts: the first in plain view with its Load button, the others folded below."""
+        if not presets:
+            return
+        first = presets[0]
+        text_col, button_col = st.columns([5, 1], vertical_alignment="center")
+        text_col.markdown("💡 " + t(first.text_key))
+        button_col.button(t("app.load"), key=self.key("__try"), on_click=self.apply, args=(dict(first.values),))
+        if len(presets) == 1:
+            return
+        with st.expander(f"{t('app.try_it')} ({len(presets) - 1})", icon="💡", expanded=False):
+            for i, preset in enumerate(presets[1:], start=1):
                 text_col, button_col = st.columns([4, 1], vertical_alignment="center")
                 text_col.markdown(t(preset.text_key))
                 button_col.button(t("app.load"), key=self.key(f"__preset{i}"), on_click=self.apply,
                                   args=(dict(preset.values),))
+
+
+def fragment(func: Callable[..., Any] | None = None, *, run_every: float | None = None,
+             key: str | None = None) -> Any:
+    """``st.fragment`` for a page's part whose first argument is its ``Page``: after each run, the
+    page's settings go to the URL (a fragment's rerun skips the page's own sync, and a shared link
+    would go stale). Use as ``@ui.fragment`` or ``ui.fragment(part, run_every=...)(p, ...)``."""
+
+    def wrap(part: Callable[..., Any]) -> Any:
+        @functools.wraps(part)
+        def synced(p: Page, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return part(p, *args, **kwargs)
+            finally:
+                p.sync_to_url()
+
+        options = {"run_every": run_every}
+        if key is not None:
+            options["key"] = key
+        return st.fragment(synced, **options)
+
+    return wrap if func is None else wrap(func)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from app.charts import large_type, projector_config
+from app.display import large_type, projector_config
 
 Columns = Mapping[str, Any]  # column name -> values (a list, a numpy array or a pandas Series)
 

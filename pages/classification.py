@@ -266,13 +266,6 @@ def run_metrics(run: lc.FittedRun) -> None:
     c.metric(ui.t("classification.metric_test"), f"{run.test_accuracy:.1%}", help=ui.t("classification.metric_test_help"))
 
 
-def try_first(p: ui.Page) -> None:
-    """The first "try it" prompt in plain view, its Load button beside it; all of them in the expander below."""
-    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
-    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
-    button_col.button(ui.t("app.load"), key=p.key("__try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
-
-
 # ------------------------------------------------------------------------------- the sections
 
 
@@ -466,7 +459,6 @@ def race_spec(lang: str) -> dict[str, Any]:
 
 
 with ui.page(PAGE, SETTINGS) as p:
-    try_first(p)
     p.try_it(PRESETS)
     sigmoid_section(p)
     fit_controls(p)

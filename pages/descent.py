@@ -313,13 +313,6 @@ PRESETS = [
 ]
 
 
-def try_first(p: ui.Page) -> None:
-    """The first "try it" prompt in plain view, its Load button beside it; the others folded below."""
-    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
-    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
-    button_col.button(ui.t("app.load"), key=p.key("__try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
-
-
 def experiment(p: ui.Page, words: dict[str, str], clock: bool) -> None:
     """The sliders beside the loss curve, the verdicts, and the details in tabs (only the open one is built).
 
@@ -408,8 +401,7 @@ def experiment(p: ui.Page, words: dict[str, str], clock: bool) -> None:
 
 with ui.page(PAGE, SETTINGS) as p:
     words = labels()
-    try_first(p)
-    p.try_it(PRESETS[1:])
+    p.try_it(PRESETS)
     speed = st.session_state.setdefault(p.key("speed"), 2)
     playing = st.session_state.get(PLAY_KEY, False)
     # Play reruns only this fragment, every frame; pausing or the last frame stops the clock.

@@ -81,14 +81,6 @@ def clear_canvas() -> None:
     st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
 
 
-def try_it(p: ui.Page) -> None:
-    """The first "try it" prompt in plain sight with its button; the others in the expander."""
-    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
-    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
-    button_col.button(ui.t("app.load"), key=p.key("__first_try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
-    p.try_it(PRESETS[1:])
-
-
 # ------------------------------------------------------------------------------ which model reads
 
 
@@ -343,7 +335,7 @@ def lesson(p: ui.Page) -> None:
 
 
 with ui.page(PAGE, SETTINGS) as p:
-    try_it(p)
+    p.try_it(PRESETS)
     with ui.caught():
         lesson(p)
     st.markdown(ui.t("draw.limits"))

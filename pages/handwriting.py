@@ -74,14 +74,6 @@ PRESETS = [
 ]
 
 
-def try_it(p: ui.Page) -> None:
-    """The first "try it" prompt in plain sight with its button; the others in the expander."""
-    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
-    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
-    button_col.button(ui.t("app.load"), key=p.key("__first_try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
-    p.try_it(PRESETS[1:])
-
-
 def enlarged(image: np.ndarray, zoom: int) -> bytes:
     """A uint8 or [0, 1] picture with each pixel a crisp ``zoom``×``zoom`` square, as PNG bytes.
 
@@ -355,7 +347,7 @@ def comparison(p: ui.Page) -> None:
 
 
 with ui.page(PAGE, SETTINGS) as p:
-    try_it(p)
+    p.try_it(PRESETS)
     with ui.caught():
         distortions(p)
     st.divider()

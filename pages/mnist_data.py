@@ -162,13 +162,6 @@ def means_section(data, split: str) -> None:
     st.markdown(ui.t("mnist.data.mean_note"))
 
 
-def try_first(p: ui.Page) -> None:
-    """The first "try it" prompt in plain view, its Load button beside it; all of them in the expander below."""
-    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
-    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
-    button_col.button(ui.t("app.load"), key=p.key("__try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
-
-
 @st.fragment
 def explore(p: ui.Page, data) -> None:
     """The controls, the sample grid and the mean images: a slider reruns only this part."""
@@ -180,7 +173,6 @@ def explore(p: ui.Page, data) -> None:
 
 
 with ui.page(PAGE, SETTINGS) as p:
-    try_first(p)
     p.try_it(PRESETS)
     data = ui.mnist_data()
     ui.data_banner(data)

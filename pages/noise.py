@@ -81,13 +81,6 @@ PRESETS = [
 ]
 
 
-def try_first(p: ui.Page) -> None:
-    """The first "try it" prompt in plain view, its Load button beside it; the others folded below."""
-    text_col, button_col = st.columns([5, 1], vertical_alignment="center")
-    text_col.markdown("💡 " + ui.t(PRESETS[0].text_key))
-    button_col.button(ui.t("app.load"), key=p.key("__try"), on_click=p.apply, args=(dict(PRESETS[0].values),))
-
-
 def controls(p: ui.Page) -> None:
     """The true line and its noise, then the descent's settings and a reset."""
     # One row per pair, so a phone stacks them in reading order (w, b, μ, σ, N, seed).
@@ -192,7 +185,6 @@ def experiment(p: ui.Page) -> None:
 
 
 with ui.page(PAGE, SETTINGS) as p:
-    try_first(p)
-    p.try_it(PRESETS[1:])
+    p.try_it(PRESETS)
     with ui.caught():
         st.fragment(experiment, key=p.key("__experiment"))(p)

@@ -158,7 +158,7 @@ def test_classification_point_sliders_move_the_bars_and_the_url():
 def test_classification_decision_regions_are_clickable_and_take_the_projectors_large_type():
     """The region chart is a dict spec (ui.show_vega): its two click selections are the ones on_pick reads,
     over fields its rows carry, and like every chart it takes the projector's large type."""
-    from app.charts import LARGE_FONTS
+    from app.display import LARGE_FONTS
 
     at = open_page("pages/classification.py", lang="en", timeout=TIMEOUT)
     at.sidebar.toggle(key="large").set_value(True).run()

@@ -126,7 +126,7 @@ def test_the_course_model_reads_when_chosen_and_the_first_try_it_is_visible():
     assert any(c.value.startswith("🧠 " + text("draw.model_reading", model=text("draw.model.course"),
                                                 accuracy="X", seconds="Y").split("X")[0]) for c in at.caption)
     assert "💡 " + text("draw.try_thin") in [m.value for m in at.markdown]  # outside any expander
-    at.button(key="draw.__first_try").click().run()
+    at.button(key="draw.__try").click().run()
     assert at.slider(key="draw.stroke").value == 5
 
 
@@ -290,7 +290,7 @@ def test_the_distortion_sliders_bend_the_digit_as_lessons_augment_does():
 def test_the_first_try_it_loads_a_slant():
     at = open_page(PAGE7, lang="en", timeout=TIMEOUT)
     assert "💡 " + text("handwriting.try_slant") in [m.value for m in at.markdown]
-    at.button(key="handwriting.__first_try").click().run()
+    at.button(key="handwriting.__try").click().run()
     no_exception(at)
     assert at.slider(key="handwriting.slant").value == pytest.approx(0.4)
     assert at.segmented_control(key="handwriting.digit").value == 7

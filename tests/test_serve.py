@@ -247,7 +247,7 @@ def test_a_worker_freezes_its_import_time_heap():
     probe = (
         "import gc, sys; sys.argv = ['x']; from serve import worker; "
         "tracked = len(gc.get_objects()); frozen = worker.freeze_imports(); "
-        "later = all(m in sys.modules for m in ('uvicorn.main', 'starlette.applications', 'app.ui', 'app.charts')); "
+        "later = all(m in sys.modules for m in ('uvicorn.main', 'starlette.applications', 'app.ui', 'app.charts', 'app.display')); "
         "print(frozen, len(gc.get_objects()), tracked, int(later), int(sys.modules['triton'] is None))"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
