@@ -5,6 +5,7 @@ import streamlit as st
 
 from app import ui
 from app.heap import freeze_once
+from app.i18n import mark_page_language
 from app.streamlit_compat import forget_unknown_page, one_history_entry_per_page
 
 freeze_once()  # the post-run collection skips what is loaded now (`make run` freezes torch too: serve/worker.py)
@@ -17,6 +18,7 @@ st.set_page_config(page_icon="🧠", layout="wide", initial_sidebar_state=330)
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }"
         " @media (max-width: 640px) { [data-testid='stMain'] h1 { font-size: 2rem; } }</style>")
 ui.language_switch()
+mark_page_language()
 ui.large_type_switch()
 
 lost = forget_unknown_page({spec.url_path for spec in ui.PAGES})

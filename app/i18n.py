@@ -16,6 +16,7 @@ import streamlit as st
 LANGUAGES = {"zh": "繁體中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
 LANG_KEY = "lang"
+HTML_LANG = {"zh": "zh-Hant", "en": "en"}  # <html lang>: a screen reader picks its voice by it
 LOCALES = Path(__file__).resolve().parent / "locales"
 
 
@@ -81,13 +82,44 @@ def _relabel_settings() -> None:
             st.session_state[key] = st.session_state[key]
 
 
+def preferred_language(accept_language: str | None) -> str | None:
+    """The first of our languages in a browser's ``Accept-Language`` header, by its ``q`` order;
+    None when it names neither (then the course's own language is the default)."""
+    ranked = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        try:
+            weight = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
+        except ValueError:
+            weight = 0.0
+        code = tag.strip().lower().split("-")[0]
+        if code in LANGUAGES and weight > 0:
+            ranked.append((-weight, position, code))
+    return min(ranked)[2] if ranked else None
+
+
+def _browser_language() -> str | None:
+    try:
+        return preferred_language(st.context.headers.get("Accept-Language"))
+    except Exception:  # noqa: BLE001 - no browser behind this run (a bare script or a test harness)
+        return None
+
+
 def lang() -> str:
-    """The current language code: the session's choice, else the URL's, else the default."""
+    """The current language code: the session's choice, else the URL's, else the browser's, else the default."""
     chosen = st.session_state.get(LANG_KEY)
     if chosen in LANGUAGES:
         return chosen
     from_url = st.query_params.get(LANG_KEY)
-    return from_url if from_url in LANGUAGES else DEFAULT_LANGUAGE
+    if from_url in LANGUAGES:
+        return from_url
+    return _browser_language() or DEFAULT_LANGUAGE
+
+
+def mark_page_language() -> None:
+    """Set ``<html lang>`` to the page's language, so a screen reader reads Chinese with a Chinese voice."""
+    st.sidebar.html(f"<script>document.documentElement.lang = {HTML_LANG[lang()]!r};</script>",
+                    unsafe_allow_javascript=True)
 
 
 def t(key: str, **fields: Any) -> str:
