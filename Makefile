@@ -2,7 +2,8 @@
 #   make run   - create .venv if missing, install the app, start it (STREAMLIT_* honoured; one process,
 #                its import-time heap frozen as serve/worker.py explains)
 #   make test  - the same set-up plus the test tools, then the whole test suite
-#   make test-fast - the edit-test loop: all but the browser and slow tests
+#   make test-fast - the edit-test loop: all but the browser and slow tests; renders every page
+#   make test-deep - the property tests with 20x their examples from a fresh random seed (before a stop)
 #   make class - serve a class on every core: WORKERS= Streamlit processes (one per core) behind nginx
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ SHARED_MNIST := $(abspath ../shared/data/mnist)
 SERVE_ENV := WARM_MODELS="$${WARM_MODELS:-1}" MNIST_DIR="$${MNIST_DIR:-$(wildcard $(SHARED_MNIST))}" \
 	COURSE_DATA_CSV="$${COURSE_DATA_CSV:-$(wildcard $(abspath ../shared/data/regression/data.csv))}"
 
-.PHONY: run class test test-fast bench clean
+.PHONY: run class test test-fast test-deep bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,9 +43,16 @@ class: $(VENV)/.app
 test: $(VENV)/.dev
 	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m pytest
 
-# The edit-test loop: everything but the browser and slow tests (under a minute here).
+# The edit-test loop: everything but the browser and slow tests (under a minute here), every page rendered.
 test-fast: $(VENV)/.dev
 	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m pytest -m "not browser and not slow" -q
+
+# The property tests (hypothesis) with HYPOTHESIS_DEEP_FACTOR (20) times their own examples and a
+# fresh random seed, to find a property that holds only by luck; the seed is printed to replay a failure.
+test-deep: $(VENV)/.dev
+	@seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); echo "hypothesis seed $$seed"; \
+	HYPOTHESIS_PROFILE=deep MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" \
+	$(PY) -m pytest -m "hypothesis and not browser" -q --hypothesis-seed=$$seed
 
 bench: $(VENV)/.dev
 	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m benchmarks

@@ -2,7 +2,7 @@
 
 Each locale file holds one table per key with its ``zh`` and ``en`` text (``[descent.title]``).
 Every ``*.toml`` in the folder is merged, so a topic can add its own file; a key defined twice
-is an error, not a silent override.
+is an error, not a silent override. ``glossary.toml`` is the vocabulary, not strings: it is skipped.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ DEFAULT_LANGUAGE = "zh"
 LANG_KEY = "lang"
 HTML_LANG = {"zh": "zh-Hant", "en": "en"}  # <html lang>: a screen reader picks its voice by it
 LOCALES = Path(__file__).resolve().parent / "locales"
+# The vocabulary the strings must use (checked by tests/test_glossary.py), not strings to show.
+GLOSSARY = "glossary.toml"
 
 
 class LocaleError(ValueError):
@@ -42,6 +44,8 @@ def _entries(table: dict[str, Any], prefix: str, origin: str):
 def _read(folder: Path):
     """(key, {language: text}, file name) for every key of every ``*.toml`` in ``folder``."""
     for path in sorted(folder.glob("*.toml")):
+        if path.name == GLOSSARY:
+            continue
         with path.open("rb") as file:
             table = tomllib.load(file)
         for key, entry in _entries(table, "", path.name):

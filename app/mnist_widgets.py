@@ -1,5 +1,6 @@
-"""MNIST pieces the quick start and lessons 5a-6 share: the data, the class-wide models, pictures,
-live training, and a training that runs beside the page (with a Stop) for lesson 5c.
+"""MNIST widgets the quick start and lessons 5a-7 share: where the data comes from, pictures, the
+loss chart and live training. The data and the class-wide models are ``app/training.py``'s; 5c's
+training beside the page (with a Stop) is ``classroom.jobs``.
 
 Contract with the draw page (and any page that reads "your own model from 5c"):
 ``st.session_state[SESSION_MODEL]`` holds only a model whose test-set outputs are all finite
@@ -12,42 +13,17 @@ gone, so the draw page can say why it reads with another model.
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import streamlit as st
 
+from app.a11y import digit_alt
 from app.charts import show_chart
 from app.i18n import t
-
-logger = logging.getLogger(__name__)
+from app.training import mnist_data, trained_model
 
 SESSION_MODEL = "mnist.session_model"  # the usable model this student trained on the training page
 SESSION_MODEL_STATUS = "mnist.session_model_status"  # what became of that student's last training (see above)
-
-
-@st.cache_resource(show_spinner=False)
-def mnist_data() -> Any:
-    """The MNIST arrays (or the offline fallback), loaded once per server and shared by all sessions."""
-    from lessons import mnist
-
-    return mnist.load_mnist()
-
-
-def trained_model(config: Any, on_progress: Any = None, *, should_stop: Any = None) -> Any:
-    """The model trained with ``config`` on ``mnist_data()``: trained once per server, shared by all.
-
-    Concurrent identical requests wait for the one training (see ``lessons.mlp.train_cached``);
-    a run ended by ``should_stop`` is this caller's alone and never shared.
-    """
-    from lessons import mlp
-
-    return mlp.train_cached(config, mnist_data(), on_progress=on_progress, should_stop=should_stop)
 
 
 def trained_with_bar(config: Any, caption: str, **labels: Any) -> Any:
@@ -94,16 +70,20 @@ def data_banner(data: Any, *, offer_download: bool = True, compact: bool = False
                 st.error(t("mnist.download_failed"))
 
 
-def show_digits(images: Any, captions: list[str], width: int = 84) -> None:
+def show_digits(images: Any, captions: list[str], width: int = 84, *, labels: Any = None, read: Any = None) -> None:
     """A row of digit images, each with its caption, flowing onto new lines as needed.
 
     Each image is scaled up ×3 with crisp pixels here, so the browser does not blur 28×28 into mush.
+    Each has a text alternative in the page's language (``a11y.digit_alt``): its ``labels`` (the digit
+    written) and what a network ``read``, or its caption when no label is given.
     """
     from lessons import network as nw
 
     if len(images) == 0:
         return
-    st.image([nw.upscale(img, 3) for img in images], caption=captions, width=width, output_format="PNG")
+    alts = [digit_alt(None if labels is None else int(labels[i]), None if read is None else int(read[i]), caption)
+            for i, caption in enumerate(captions)]
+    st.image([nw.upscale(img, 3) for img in images], caption=captions, width=width, output_format="PNG", alt=alts)
 
 
 def seconds_text(seconds: float) -> str:
@@ -112,6 +92,9 @@ def seconds_text(seconds: float) -> str:
         return t("mnist.duration_s", s=f"{max(seconds, 0.1):.1f}" if seconds < 10 else f"{seconds:.0f}")  # never "0.0"
     minutes, rest = divmod(round(seconds), 60)
     return t("mnist.duration_min", m=minutes, s=rest)
+
+
+EPOCH_COLOURS = ["#e8590c", "#7950f2"]  # the first epoch's colour, the last's: between them the others
 
 
 def loss_chart(history: Any, *, height: int = 260) -> Any:
@@ -132,7 +115,9 @@ def loss_chart(history: Any, *, height: int = 260) -> Any:
     # one unbroken line, with the points coloured by epoch so the epochs still show
     line = base.mark_line(color="#adb5bd", strokeWidth=1.5, clip=True)
     points = base.mark_circle(size=22, opacity=0.9, clip=True).encode(
-        color=alt.Color("epoch:Q", title=epoch_t, scale=alt.Scale(scheme="oranges"),
+        # Orange to violet, every shade at least 3:1 on both themes' backgrounds ("oranges" began in a pale
+        # peach that vanished on the light one, epoch 1 with it).
+        color=alt.Color("epoch:Q", title=epoch_t, scale=alt.Scale(range=EPOCH_COLOURS),
                         legend=alt.Legend(tickMinStep=1, format="d", orient="bottom")),
         tooltip=[
             alt.Tooltip("step:Q", title=step_t, format="d"),
@@ -154,18 +139,26 @@ def loss_chart(history: Any, *, height: int = 260) -> Any:
 
 
 def show_loss(history: Any, *, height: int = 260) -> None:
-    """The loss chart, or a plain warning when the loss blew up (never NaN drawn as data)."""
+    """The loss chart, with a plain warning when the loss blew up (never NaN drawn as data; ``mlp.loss_notes``)."""
+    from lessons import mlp
+
+    notes = mlp.loss_notes(history)
+    if "diverged" in notes:
+        st.error(t("mnist.diverged"))
+    if "no_loss" in notes or "no_steps" in notes:
+        st.info(t("mnist.no_loss") if "no_loss" in notes else t("mnist.no_steps"))
+        return
+    show_chart(loss_chart(history, height=height), description=loss_text(history))
+
+
+def loss_text(history: Any) -> str:
+    """The loss chart's figures in words: the first and the last finite loss."""
     import numpy as np
 
-    from lessons import network as nw
-
-    losses = history["loss"].to_numpy(dtype=np.float64)
-    if len(losses) and not np.isfinite(losses).all():
-        st.error(t("mnist.diverged"))
-    if nw.thin_history(history).empty:
-        st.info(t("mnist.no_loss"))
-        return
-    show_chart(loss_chart(history, height=height))
+    finite = history["loss"][np.isfinite(history["loss"])]
+    if finite.empty:
+        return t("access.loss_chart_empty")
+    return t("access.loss_chart", first=f"{finite.iloc[0]:.4f}", last=f"{finite.iloc[-1]:.4f}")
 
 
 def train_live(config: Any) -> Any:
@@ -187,98 +180,22 @@ def train_live(config: Any) -> Any:
         bar.progress(min(max(fraction, 0.0), 1.0), text=t("mnist.progress", percent=round(100 * fraction)))
         if not nw.thin_history(history).empty:
             with chart:
-                show_chart(loss_chart(history))
+                show_chart(loss_chart(history), description=loss_text(history))
 
     trained = trained_model(config, on_progress=on_progress)
     status.update(label=t("mnist.trained", seconds=f"{trained.seconds:.1f}"), state="complete", expanded=False)
     return trained
 
 
-# ------------------------------------------------------------------ a training beside the page (5c)
-
-
-class TrainingJob:
-    """One student's training on a thread of its own, so the page stays live while it runs: the
-    share done, the loss so far, a Stop, and the result (``lessons.mlp.train_cached``: identical
-    settings anywhere in the class still train once; a stopped run is never shared).
-
-    The thread touches no Streamlit call: the page polls ``fraction``, ``history`` and ``done``.
-    """
-
-    def __init__(self, config: Any, data: Any, *, estimate: float | None = None) -> None:
-        self.config = config
-        self.estimate = estimate  # seconds expected before the start (lessons.mlp.estimate_seconds), if known
-        self.started = time.monotonic()
-        self.fraction = 0.0
-        self.history: Any = None
-        self.result: Any = None
-        self.failed = False
-        self.wall: float | None = None  # seconds from the start to the result, once done (a cached model: a moment)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(data,), name="mnist-5c-training", daemon=True)
-        self._thread.start()
-
-    def _run(self, data: Any) -> None:
-        from lessons import mlp
-
-        try:
-            self.result = mlp.train_cached(self.config, data, on_progress=self._progress, should_stop=self._stop.is_set)
-        except Exception:  # the page words it; the traceback goes to the server's log
-            logger.exception("a 5c training failed")
-            self.failed = True
-        self.wall = time.monotonic() - self.started
-
-    def _progress(self, fraction: float, history: Any) -> None:
-        self.fraction, self.history = fraction, history
-
-    def stop(self) -> None:
-        """Ask the training to end after the batch it is on (it keeps what it has learnt)."""
-        self._stop.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
-    @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the training to end (tests); True once it has."""
-        self._thread.join(timeout)
-        return self.done
-
-
-ESTIMATE_WAIT = 1.5  # seconds a rerun waits for a new estimate (a few timed batches) before saying "estimating"
-ESTIMATES_KEPT = 256
-_estimator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mnist-estimate")
-_estimates: OrderedDict[tuple, Future] = OrderedDict()
-_estimates_lock = threading.Lock()
-
-
-def estimate_seconds(config: Any, data_size: int, *, wait: float = ESTIMATE_WAIT) -> float | None:
-    """``lessons.mlp.estimate_seconds`` for the settings on screen, or None while it is still being
-    measured (waited for at most ``wait`` seconds). Measured on one background thread (it times a few batches in a training slot, so on a
-    busy server it waits), remembered for the class (at most ``ESTIMATES_KEPT`` settings)."""
+def model_downloads(trained: Any, diverged: bool, key: Any) -> None:
+    """The trained network (not when it blew up) and its loss history, to download; ``key`` makes the widget keys."""
     from lessons import mlp
 
-    key = (config, int(data_size))
-    with _estimates_lock:
-        future = _estimates.get(key)
-        if future is None:
-            future = _estimates[key] = _estimator.submit(mlp.estimate_seconds, config, data_size)
-            while len(_estimates) > ESTIMATES_KEPT:
-                _estimates.popitem(last=False)
-        else:
-            _estimates.move_to_end(key)
-    try:
-        return float(future.result(timeout=wait))
-    except FutureTimeout:
-        return None
-    except Exception:  # an estimate is a nicety: the page trains without one
-        logger.exception("estimating a training's time failed")
-        return None
+    d1, d2 = st.columns(2)
+    d1.download_button(t("mnist.train.download_model"), data=lambda: mlp.model_to_bytes(trained.model),
+                       file_name="mnist_mlp.pt", mime="application/octet-stream", key=key("__download_model"),
+                       on_click="ignore", icon="💾", disabled=diverged)
+    d2.download_button(t("mnist.train.download_history"), data=trained.history.to_csv(index=False),
+                       file_name="mnist_loss_history.csv", mime="text/csv", key=key("__download_history"),
+                       on_click="ignore", icon="📈")
+    st.caption(t("mnist.train.download_note"))

@@ -2,7 +2,9 @@
 
 A page's settings live in session state under ``<page>.<name>`` (also their widgets' keys),
 are seeded from the URL the first time a page runs in a session, and are written back to the
-URL (only those that differ from their defaults, plus the language) when the page finishes.
+URL (only those that differ from their defaults, plus the language) when the page finishes. A few
+parameters every page keeps (``keep_param``: the class and the nickname) also live in a cookie, so a
+reload that lost them from the URL finds them again (``app.identity``).
 """
 
 from __future__ import annotations
@@ -15,13 +17,57 @@ from typing import Any
 
 import streamlit as st
 
+from app import identity
 from app.display import LARGE_KEY, large_type
 from app.i18n import LANG_KEY, SETTING_KEYS, lang, t
 from app.streamlit_compat import leave_legacy_pages_mode
 from lessons.settings import Setting
 
-BOARD_ROOM_KEY = "board.room"  # the class board room this session joined (app/board.py)
-BOARD_ROOM_PARAM = "room"  # ... and its URL parameter, kept on every page so a link carries it
+_KEPT: dict[str, tuple[str, Callable[[str], str | None]]] = {}  # URL parameter -> (session key, its check)
+_PERSONAL: set[str] = set()  # kept parameters whose cookie wins over a link's (a nickname)
+
+
+def _as_given(value: str) -> str | None:
+    return value
+
+
+def keep_param(name: str, session_key: str, clean: Callable[[str], str | None] = _as_given, *,
+               personal: bool = False) -> None:
+    """Keep URL parameter ``name`` on every page and in a cookie (``app.identity``): its value is the
+    session's ``session_key``, else the URL's (after a reload: the cookie's) once ``clean`` accepts it
+    (``clean`` returns the value as kept, or None). ``personal``: the browser's own cookie wins over a
+    link's value (a link a classmate shared carries their nickname). Registered once, at import."""
+    _KEPT[name] = (session_key, clean)
+    if personal:
+        _PERSONAL.add(name)
+
+
+def kept_value(name: str) -> str | None:
+    """Kept parameter ``name``'s value in this session: the session's, else the URL's if its check accepts it."""
+    session_key, clean = _KEPT[name]
+    value = st.session_state.get(session_key)
+    if value:
+        return str(value)
+    raw = st.query_params.get(name)
+    return clean(raw) if raw else None
+
+
+def kept_params() -> dict[str, str]:
+    """The URL parameters every page keeps, whatever page it is: the language, large type and each
+    ``keep_param``. Page links (the sidebar's too) carry them, so a click never drops them."""
+    identity.start_session({name: name in _PERSONAL for name in _KEPT})  # a reload: the class and nickname back
+    kept = {LANG_KEY: lang()}
+    if large_type():
+        kept[LARGE_KEY] = "1"
+    for name in _KEPT:
+        value = kept_value(name)
+        if value:
+            kept[name] = value
+    return kept
+
+
+def _end_run(*, full: bool) -> None:
+    identity.end_run({name: kept_value(name) for name in _KEPT}, full=full)
 
 
 @dataclass(frozen=True)
@@ -78,12 +124,7 @@ class Page:
 
     def sync_to_url(self) -> None:
         """Write the settings that differ from their defaults, the language and large type to the URL."""
-        wanted = {LANG_KEY: lang()}
-        if large_type():
-            wanted[LARGE_KEY] = "1"
-        room = st.session_state.get(BOARD_ROOM_KEY) or st.query_params.get(BOARD_ROOM_PARAM)
-        if room:
-            wanted[BOARD_ROOM_PARAM] = room
+        wanted = kept_params()
         for name, setting in self.settings.items():
             current = st.session_state.get(self.key(name), setting.default)
             if current != setting.default:
@@ -132,6 +173,7 @@ def fragment(func: Callable[..., Any] | None = None, *, run_every: float | None 
                 return part(p, *args, **kwargs)
             finally:
                 p.sync_to_url()
+                _end_run(full=False)
 
         options = {"run_every": run_every}
         if key is not None:
@@ -143,8 +185,10 @@ def fragment(func: Callable[..., Any] | None = None, *, run_every: float | None 
 
 @contextmanager
 def page(name: str, settings: Mapping[str, Setting] | None = None, *, header: bool = True) -> Iterator[Page]:
-    """Run one page: seed its settings from the URL, draw its header, and sync the URL at the end."""
+    """Run one page: seed its settings from the URL, draw its header, and sync the URL at the end (and
+    keep the browser's cookies and saved work: ``app.identity``)."""
     leave_legacy_pages_mode()
+    identity.start_session({name: name in _PERSONAL for name in _KEPT})
     current = Page(name, settings or {})
     current.seed_from_url()
     try:
@@ -153,6 +197,7 @@ def page(name: str, settings: Mapping[str, Setting] | None = None, *, header: bo
         yield current
     finally:
         current.sync_to_url()
+        _end_run(full=True)
 
 
 def share_caption(where: Any = None) -> None:

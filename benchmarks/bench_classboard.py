@@ -1,4 +1,4 @@
-"""The class board's goals (issue 15), on SQLite (the default) and on a throw-away PostgreSQL.
+"""The class board's goals, on SQLite (the default) and on a throw-away PostgreSQL.
 
 - A post is visible on every other student's board within 3 s: another process polls
   ``runs(room)`` every ``POLL_S`` (as the page's ``st.fragment(run_every=…)`` would, but faster),
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons import classboard as cb
+from classroom import classboard as cb
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHER = "bench"
@@ -33,7 +33,7 @@ THREADS, POSTS_EACH = 60, 10
 
 READER = """
 import sys, time
-from lessons.classboard import ClassBoard
+from classroom.classboard import ClassBoard
 board = ClassBoard(sys.argv[1], teacher_code="bench")
 room, expected, poll = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 seen = set()

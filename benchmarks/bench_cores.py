@@ -4,7 +4,8 @@
    ``mlp.train`` against the plain loop with PyTorch's default threads, alternating, best of
    ``ROUNDS``, measured in the same run. Goal: ratio <= 1.25.
 2. Two course epochs at once (two threads in one server process; then two worker processes, as
-   under ``make class``) against the same two one after the other. Goal: at once <= one after the other.
+   under ``make class``), each in a training slot as the app trains them (``classroom.slots``),
+   against the same two one after the other. Goal: at once <= one after the other.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import time
 import torch
 
 from benchmarks.live import ROOT
+from classroom import models
+from classroom.slots import SLOTS
 from lessons import mlp, mnist
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -46,7 +49,7 @@ def plain_epoch(x: torch.Tensor, y: torch.Tensor, seed: int) -> float:
 
 def ours_epoch(data: mnist.MnistData, seed: int) -> float:
     start = time.perf_counter()
-    mlp.train(mlp.MLP(seed=seed), data, epochs=1, seed=seed)
+    mlp.train(mlp.MLP(seed=seed), data, epochs=1, seed=seed, slots=SLOTS)
     return time.perf_counter() - start
 
 
@@ -63,13 +66,15 @@ def two_threads(data: mnist.MnistData) -> float:
 WORKER = """
 import json, sys, time
 from pathlib import Path
+from classroom import models
+from classroom.slots import SLOTS
 from lessons import mlp, mnist
-data = mnist.load_mnist(); mlp._tensors(data)
+data = models.share_tensors(mnist.load_mnist())
 go = Path(sys.argv[1])
 print("ready", flush=True)
 while not go.exists():
     time.sleep(0.005)
-start = time.time(); mlp.train(mlp.MLP(seed=int(sys.argv[2])), data, epochs=1, seed=int(sys.argv[2]))
+start = time.time(); mlp.train(mlp.MLP(seed=int(sys.argv[2])), data, epochs=1, seed=int(sys.argv[2]), slots=SLOTS)
 print(json.dumps([start, time.time()]), flush=True)
 """
 
@@ -98,7 +103,7 @@ def main() -> list[str]:
     data = mnist.load_mnist()
     if data.is_fallback:
         return [f"skipped: real MNIST not available ({data.problem}); set MNIST_DIR=../shared/data/mnist"]
-    x, y, _, _ = mlp._tensors(data)
+    x, y, _, _ = mlp._tensors(models.share_tensors(data))
     plain_epoch(x, y, 0)
     ours_epoch(data, 0)  # warm-ups
     plain, ours = [], []

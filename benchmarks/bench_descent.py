@@ -49,9 +49,8 @@ def _drag(at, rounds: int) -> list[tuple[float, float]]:
 
 def main() -> list[str]:
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-    from streamlit.testing.v1 import AppTest
-
     from conftest import open_page
+    from streamlit.testing.v1 import AppTest
 
     lines = []
     for lang in ("zh", "en"):

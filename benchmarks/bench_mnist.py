@@ -26,8 +26,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from classroom.slots import MAX_CONCURRENT_TRAININGS
 from lessons import mlp, mnist
 
+COURSE = mlp.COURSE_RECIPE  # lesson 5c's defaults (lessons.recipes.SETTINGS): the recipe both loops run
 ROUNDS = 3  # alternating timed epochs of each kind
 DATALOADER_BATCHES = 12
 
@@ -35,10 +37,10 @@ DATALOADER_BATCHES = 12
 def plain_epoch(x: torch.Tensor, y: torch.Tensor, seed: int) -> torch.nn.Module:
     """The reference: one course-recipe epoch written as the plainest PyTorch loop over in-memory tensors."""
     model = mlp.MLP()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    opt = torch.optim.SGD(model.parameters(), lr=COURSE.lr, momentum=COURSE.momentum)
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    for start in range(0, len(x), 512):
-        idx = order[start : start + 512]
+    for start in range(0, len(x), COURSE.batch_size):
+        idx = order[start : start + COURSE.batch_size]
         loss = F.mse_loss(model(x[idx]), F.one_hot(y[idx], 10).float())
         opt.zero_grad()
         loss.backward()
@@ -67,11 +69,11 @@ def dataloader_epoch_seconds(folder: Path) -> float | None:
             opener = gzip.open if src.suffix == ".gz" else open
             with opener(src, "rb") as fin, open(raw / name, "wb") as fout:
                 shutil.copyfileobj(fin, fout)
-        transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+        transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((mlp.MEAN,), (mlp.STD,))])
         dataset = datasets.MNIST(tmp, train=True, download=False, transform=transform)
-        loader = torch.utils.data.DataLoader(dataset, batch_size=512, shuffle=True)
+        loader = torch.utils.data.DataLoader(dataset, batch_size=COURSE.batch_size, shuffle=True)
         model = mlp.MLP()
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        opt = torch.optim.SGD(model.parameters(), lr=COURSE.lr, momentum=COURSE.momentum)
         start = time.perf_counter()
         for i, (x, y) in enumerate(loader):
             loss = F.mse_loss(model(x.view(x.size(0), 784)), F.one_hot(y, 10).float())
@@ -97,8 +99,8 @@ def main() -> list[str]:
     mlp.set_torch_threads()
     x, y, _, _ = mlp._tensors(data)
     lines = [
-        f"data: {data.source}; torch threads per training: {torch.get_num_threads()}, "
-        f"concurrent trainings: {mlp.MAX_CONCURRENT_TRAININGS}"
+        (f"data: {data.source}; torch threads per training: {torch.get_num_threads()}, "
+         f"concurrent trainings: {MAX_CONCURRENT_TRAININGS}"),
     ]
 
     # 1. speed against the plain loop (a warm-up epoch of each first)

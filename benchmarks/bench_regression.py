@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import time
 
-
 from benchmarks.course_code import course_gradient_descent_runner
-from lessons.regression import SEQUENTIAL_LIMIT, gradient_descent_runner, make_noisy_line
+from lessons.regression import (
+    SEQUENTIAL_LIMIT,
+    gradient_descent_runner,
+    make_noisy_line,
+)
 
 ITERATIONS = 1000
 GOALS = {100: 10.0, 10_000: 150.0}

@@ -16,12 +16,20 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 
 class Distortion(NamedTuple):
-    """One kind of distortion: its unit and the slider range the page offers (``neutral`` = no change)."""
+    """One kind of distortion: its unit and the slider range the page offers (``neutral`` = no change).
+
+    Lesson 7 names each slider by its unit (``handwriting.unit.*``), which claims, over its whole range:
+    slant, the shift to the right per row up; rotation, degrees clockwise; scale, the factor the
+    digit's size is multiplied by; shift, pixels right and down; thickness, pixels added to (or, below
+    0, taken from) each side of a stroke; blur, the Gaussian's standard deviation in pixels; elastic,
+    the wobble's typical displacement in pixels.
+    """
 
     unit: str
     low: float
@@ -53,6 +61,8 @@ MAX_ELASTIC = 1.5  # pixels
 THICKNESS_RANGE = (-0.5, 1.0)  # thin strokes erode away quickly, so more thickening than thinning
 MAX_BLUR = 1.0
 BLUR_SHARE = 0.3  # the share of a batch that is blurred
+# ``handwriting.try_wobble`` and ``handwriting.samples`` quote these ranges; tests/test_augment.py holds
+# the texts to them.
 
 
 class AugmentError(ValueError):
@@ -256,3 +266,28 @@ def augment_batch(images: torch.Tensor, generator: torch.Generator, strength: fl
     peak = out.amax(dim=(1, 2, 3), keepdim=True)
     out = torch.where(peak > 0.05, out / peak.clamp(min=0.05), out)
     return out.clamp(0.0, 1.0).reshape(shape)
+
+
+# ------------------------------------------------------------------------ lesson 7's pictures
+
+
+def distorted(image: np.ndarray, amounts: dict[str, float]) -> np.ndarray:
+    """One 28×28 digit (floats in [0, 1]) with each distortion at its amount, one after the other."""
+    out = torch.as_tensor(np.asarray(image, dtype=np.float32)).reshape(1, SIDE, SIDE)
+    for kind, amount in amounts.items():
+        if amount != DISTORTIONS[kind].neutral:
+            out = distort(out, kind, float(amount))
+    return out[0].numpy()
+
+
+def sweep(image: np.ndarray, kind: str, steps: int) -> np.ndarray:
+    """The digit under one distortion at ``steps`` amounts from its slider's lowest to its highest: (steps, 28, 28)."""
+    spec = DISTORTIONS[kind]
+    batch = torch.as_tensor(np.asarray(image, dtype=np.float32)).reshape(1, SIDE, SIDE)
+    return np.stack([distort(batch, kind, float(a))[0].numpy() for a in np.linspace(spec.low, spec.high, steps)])
+
+
+def training_samples(image: np.ndarray, n: int, seed: int, strength: float = 1.0) -> np.ndarray:
+    """``n`` random mixes of every distortion of one digit, as training draws them: (n, 28, 28)."""
+    batch = torch.as_tensor(np.asarray(image, dtype=np.float32)).reshape(1, SIDE, SIDE).expand(n, SIDE, SIDE)
+    return augment_batch(batch, torch.Generator().manual_seed(int(seed)), strength).numpy()

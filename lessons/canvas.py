@@ -1,31 +1,35 @@
-"""Turn a drawing from the canvas into the kind of image the network was trained on.
+"""Turn a drawing from the canvas (or a photo) into the kind of image the network was trained on.
 
-MNIST digits were made in a particular way (LeCun et al.): the black-and-white NIST scan
-was cropped to the digit, scaled so its longer side is 20 pixels (keeping the aspect
-ratio, anti-aliased into grey levels), and pasted into a 28×28 field so that its centre
-of mass sits at the centre. A network trained on MNIST only ever saw digits prepared that
-way, so a drawing must be prepared the same way before the network can read it.
+MNIST digits were made in a particular way (LeCun et al.): the black-and-white NIST scan was
+size-normalised to fit a 20×20 box (keeping the aspect ratio, anti-aliased into grey levels) and
+pasted into a 28×28 field so that its centre of mass sits at the centre. Nothing else: MNIST was
+never deslanted and its strokes were never thickened. A network trained on MNIST only ever saw
+digits prepared that way, so a drawing gets the same crop, scale and centring.
 
-Real input is messier than MNIST's scans, so before that the drawing is cleaned
-(issue 12): paper and its shading are subtracted and the ink thresholded (Otsu), the strongest
-stroke becomes full ink, specks far from the digit are dropped, and thin strokes are thickened
-to MNIST's stroke width relative to the 20-pixel box. ``preprocessing_steps`` returns every stage.
-``read_image_file`` turns an uploaded or camera photo into the same kind of array as the canvas.
+Real input is messier than NIST's clean scans, so this module adds three steps of its own: ink is
+whatever differs from the background; paper and its shading are divided out, the ink thresholded
+(Otsu), the strongest stroke made full ink and specks far from the digit dropped; and strokes
+thinner than MNIST's (relative to the 20-pixel box) are thickened. ``preprocessing_steps`` returns
+every stage. ``read_image_file`` turns an uploaded or camera photo into the same kind of array.
 
-Pure numpy + scipy.ndimage + Pillow: no torch, no streamlit. The network's reading of the
-prepared image comes from ``lessons.mlp.predict_proba``.
+The draw page's settings (``SETTINGS``), which network may read (``reader_problem``) and what a
+reading says (``read_probabilities``) live here too. A text a result chooses names its claim in a
+docstring line beside the code that chooses it; ``tests/test_canvas.py`` checks each claim.
+
+Pure numpy, with the image operations in ``lessons.imaging`` (torchvision decodes an upload): no
+streamlit. The network's reading of the prepared image comes from ``lessons.mlp.predict_proba``.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageOps, UnidentifiedImageError
-from scipy import ndimage
+
+from lessons import imaging
+from lessons.recipes import DRAW_DEFAULT, PRESETS
+from lessons.settings import Setting
 
 SIZE = 28  # the MNIST field
 BOX = 20  # the longer side of the digit inside the field
@@ -35,6 +39,22 @@ MIN_INK_PIXELS = 12.0  # less ink than this many full pixels is a speck, not a d
 MIN_INK_FRACTION = 2e-4  # ... or than this share of a big canvas
 CROP_LEVEL = 0.1  # faint fringes below this share of full ink do not widen the crop
 UNSURE_BELOW = 0.6  # a top probability under this is reported as "not sure"
+
+# ------------------------------------------------------------------------ the draw page's settings
+
+OWN = "own"  # the student's own network from lesson 5c
+READERS = (*PRESETS, OWN)  # the networks a student can choose to read a drawing
+FALLBACK_READER = "course"  # reads when the chosen network cannot
+SOURCES = ("draw", "photo", "camera")
+CANVAS_PX = 280  # the canvas's side: 10 canvas pixels per MNIST pixel
+SETTINGS: dict[str, Setting] = {
+    "stroke": Setting(24, 4, 50),  # the pen's width in canvas pixels
+    "model": Setting(DRAW_DEFAULT, options=READERS),
+    "source": Setting("draw", options=SOURCES),
+}
+GUESSING = 0.1  # a network that picks one of ten digits at random
+USELESS_AT_MOST = 2 * GUESSING  # test accuracy at or below this: hardly better than guessing
+READER_PROBLEMS = ("none", "diverged", "chance")  # why a chosen network cannot read (problem_of)
 
 # Paper: its shading is estimated by a grey opening (which wipes out anything thinner than the
 # window: the strokes) on a coarse copy of the ink, with the window a fifth of the picture, wider
@@ -66,44 +86,52 @@ class ImageError(ValueError):
         self.code = code
 
 
-MAX_FILE_BYTES = 15 * 2**20  # a phone's JPEG is 2-8 MB
+# One limit for a photo, in MB of 2**20 bytes as Streamlit counts them: the uploader's, the server's
+# (.streamlit/config.toml server.maxUploadSize) and this module's. Phone photos are 3-12 MB.
+IMAGE_ERRORS = ("too_large", "not_an_image", "bomb", "empty")  # ImageError's codes
+MAX_FILE_MB = 15
+MAX_FILE_BYTES = MAX_FILE_MB * 2**20
 MAX_PIXELS = 50_000_000  # more than any phone camera: more than this is a bomb, not a photo
 WORK_SIDE = 1024  # photos are shrunk to this longer side: plenty for one digit, and fast
 FORMATS = ("PNG", "JPEG", "MPO")  # MPO: what some phones call their JPEGs
+BOMB_PIXELS = 89_478_485  # Pillow's decompression-bomb limit (its MAX_IMAGE_PIXELS), kept whatever max_pixels says
 
 
 def read_image_file(blob: bytes, max_bytes: int = MAX_FILE_BYTES, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """An uploaded PNG or JPEG (or a camera snapshot) as a uint8 RGBA array, upright, longer side ≤ ``WORK_SIDE``.
 
     The size is checked before decoding (bytes, then the pixel count in the header), so a
-    decompression bomb is refused without being unpacked; Pillow's own bomb check is an error too.
-    EXIF rotation is applied, as a phone means it. Raises ``ImageError`` with a code.
+    decompression bomb is refused without being unpacked; more than ``BOMB_PIXELS`` is refused
+    whatever ``max_pixels`` says. EXIF rotation is applied, as a phone means it. Shrinking is
+    Pillow's thumbnail with a box filter. Raises ``ImageError`` with a code.
     """
     if not blob:
         raise ImageError("empty", "the file is empty")
     if len(blob) > max_bytes:
         raise ImageError("too_large", f"the file has {len(blob):,} bytes, more than {max_bytes:,}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(blob))
-            if image.format not in FORMATS:
-                raise ImageError("not_an_image", f"expected a PNG or JPEG picture, got {image.format}")
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageError("bomb", f"the picture claims {width}×{height} pixels, more than {max_pixels:,}")
-            if width == 0 or height == 0:
-                raise ImageError("empty", "the picture has no pixels")
-            image.draft("RGB", (WORK_SIDE, WORK_SIDE))  # JPEG decodes straight at a reduced size: fast
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
-            return np.asarray(image.convert("RGBA"))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageError("bomb", f"refused as a decompression bomb: {exc}") from exc
-        except ImageError:
-            raise
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-            raise ImageError("not_an_image", f"not a readable picture: {exc}") from exc
+    kind = imaging.image_format(blob)
+    if kind is None:
+        raise ImageError("not_an_image", "not a readable picture: not a PNG or JPEG file")
+    if kind not in FORMATS:
+        raise ImageError("not_an_image", f"expected a PNG or JPEG picture, got {kind}")
+    try:
+        width, height = imaging.header_size(blob)
+    except ValueError as exc:
+        raise ImageError("not_an_image", f"not a readable picture: {exc}") from exc
+    if width * height > BOMB_PIXELS:
+        raise ImageError("bomb", f"refused as a decompression bomb: {width}×{height} pixels")
+    if width * height > max_pixels:
+        raise ImageError("bomb", f"the picture claims {width}×{height} pixels, more than {max_pixels:,}")
+    if width == 0 or height == 0:
+        raise ImageError("empty", "the picture has no pixels")
+    try:
+        rgba = imaging.decode_rgba(blob)
+    except ValueError as exc:
+        raise ImageError("not_an_image", f"not a readable picture: {exc}") from exc
+    if rgba.shape[0] * rgba.shape[1] > max_pixels:  # the header lied
+        raise ImageError("bomb", f"the picture holds {rgba.shape[1]}×{rgba.shape[0]} pixels, more than {max_pixels:,}")
+    size = imaging.thumbnail_size(rgba.shape[1], rgba.shape[0], WORK_SIDE)
+    return imaging.shrink_rgba(rgba, size, imaging.png_resampling(blob))
 
 
 def as_premultiplied(rgba: np.ndarray) -> np.ndarray:
@@ -200,15 +228,15 @@ def paper_level(ink: np.ndarray) -> np.ndarray:
         coarse = ink
     else:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        coarse = np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BOX), dtype=np.float32)
+        coarse = imaging.resize(ink, size, "box")
     # Point-symmetric padding continues a gradient past the edge, so the opening does not flatten
     # the darkest corner of a shaded sheet.
     pad = PAPER_WINDOW
     padded = np.pad(coarse, pad, mode="reflect", reflect_type="odd")
-    opened = ndimage.grey_opening(padded, size=(PAPER_WINDOW, PAPER_WINDOW))
-    smooth = ndimage.uniform_filter(opened, size=PAPER_WINDOW // 2)[pad:-pad, pad:-pad]
+    opened = imaging.grey_opening(padded, (PAPER_WINDOW, PAPER_WINDOW))
+    smooth = imaging.uniform_filter(opened, PAPER_WINDOW // 2)[pad:-pad, pad:-pad]
     if smooth.shape != ink.shape:
-        smooth = np.asarray(Image.fromarray(smooth).resize((width, height), Image.Resampling.BILINEAR))
+        smooth = imaging.resize(smooth, (width, height), "bilinear")
     return smooth
 
 
@@ -240,12 +268,12 @@ def drop_specks(ink: np.ndarray) -> np.ndarray:
     biggest) make up the digit; a smaller blob stays only within ``NEAR_SHARE`` of the digit's size
     from it (a detached stroke, the dot of a broken line).
     """
-    labels, count = ndimage.label(ink > CROP_LEVEL, structure=np.ones((3, 3)))
+    labels, count = imaging.label(ink > CROP_LEVEL)
     if count <= 1:
         return ink
     index = np.arange(1, count + 1)
-    mass = np.asarray(ndimage.sum_labels(ink, labels, index))
-    boxes = ndimage.find_objects(labels)
+    mass = imaging.sum_labels(ink, labels, index)
+    boxes = imaging.find_objects(labels)
     big = mass >= KEEP_SHARE * mass.max()
     top = min(boxes[i][0].start for i in np.flatnonzero(big))
     bottom = max(boxes[i][0].stop for i in np.flatnonzero(big))
@@ -290,7 +318,7 @@ def thicken(digit: np.ndarray, box: int = BOX) -> np.ndarray:
     if radius < 1:
         return digit
     padded = np.pad(digit, radius)
-    return ndimage.maximum_filter(padded, size=2 * radius + 1, mode="constant")
+    return imaging.maximum_filter(padded, 2 * radius + 1, mode="constant")
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
@@ -312,8 +340,7 @@ def fit_longer_side(digit: np.ndarray, box: int = BOX) -> np.ndarray:
     height, width = digit.shape
     scale = box / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-    resized = Image.fromarray(digit.astype(np.float32)).resize(size, resample)
+    resized = imaging.resize(digit, size, "box" if scale < 1 else "bilinear")
     return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
 
 
@@ -363,7 +390,16 @@ class Steps(NamedTuple):
 
 
 def preprocessing_steps(rgba: np.ndarray) -> Steps | None:
-    """The stages of ``preprocess_canvas``; ``None`` for an empty or near-empty canvas."""
+    """The stages of ``preprocess_canvas``; ``None`` for an empty or near-empty canvas.
+
+    None chooses ``draw.photo_blank`` for a photo, which claims: no stroke stands out from the paper
+    (no pixel differs from the background by ``MIN_CONTRAST``), or once paper and specks are removed
+    less ink is left than ``is_near_empty`` allows for a digit.
+
+    ``draw.how`` claims, over the page's pen widths: where and how big a digit is drawn no longer
+    matters (its longer side becomes 20 px, its centre of mass lands on (14, 14)); a pen thinner
+    than MNIST's is thickened to about MNIST's width; a thicker pen is never thinned.
+    """
     ink = ink_map(rgba)
     if ink is None:
         return None
@@ -398,8 +434,7 @@ def fit_for_display(image: np.ndarray, size: int) -> np.ndarray:
     height, width = image.shape
     scale = size / max(height, width)
     new_size = (max(1, min(size, round(width * scale))), max(1, min(size, round(height * scale))))
-    resample = Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.BOX
-    fitted = np.asarray(Image.fromarray(image.astype(np.float32)).resize(new_size, resample))
+    fitted = imaging.resize(image, new_size, "nearest" if scale >= 1 else "box")
     frame = np.zeros((size, size), dtype=np.float32)
     top, left = (size - fitted.shape[0]) // 2, (size - fitted.shape[1]) // 2
     frame[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
@@ -417,7 +452,12 @@ class Reading(NamedTuple):
 
 
 def read_probabilities(probabilities: np.ndarray, unsure_below: float = UNSURE_BELOW) -> Reading:
-    """The top two digits of one row of 10 class probabilities, and whether the top one is unsure."""
+    """The top two digits of one row of 10 class probabilities, and whether the top one is unsure.
+
+    ``draw.reads`` claims: ``digit`` has the largest probability, shown as ``probability``.
+    ``unsure`` chooses ``draw.unsure``, which claims: the top probability is below ``unsure_below``
+    (60 %), ``digit`` is the most likely and ``runner_up`` the next most likely digit.
+    """
     p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
     if p.shape != (10,):
         raise ValueError(f"expected 10 finite probabilities, got {p.size} values")
@@ -432,3 +472,51 @@ def probability_table(probabilities: np.ndarray) -> pd.DataFrame:
     reading = read_probabilities(probabilities)
     p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
     return pd.DataFrame({"digit": np.arange(10), "probability": p, "chosen": np.arange(10) == reading.digit})
+
+
+# ------------------------------------------------------------------------ which network reads
+
+
+def reader_problem(accuracy: float | None, losses: np.ndarray | list[float]) -> str | None:
+    """Why a trained network must not read a drawing, or None when it may.
+
+    ``"diverged"`` chooses ``draw.model_problem.diverged``, which claims: its test accuracy or one of
+    its training losses is not a finite number (infinite or NaN).
+    ``"chance"`` chooses ``draw.model_problem.chance``, which claims: its test accuracy, shown, is at
+    most ``USELESS_AT_MOST`` (twice guessing's 10 %), so most of its answers are wrong.
+    """
+    losses = np.asarray(losses, dtype=np.float64)
+    if accuracy is None or not np.isfinite(accuracy) or not np.isfinite(losses).all():
+        return "diverged"
+    if accuracy <= USELESS_AT_MOST:
+        return "chance"
+    return None
+
+
+def probabilities_broken(probabilities: np.ndarray) -> bool:
+    """True chooses ``draw.model_problem.nan``, which claims: some of the network's probabilities for
+    this image are not finite numbers (NaN or infinite), so another network reads it."""
+    return not bool(np.isfinite(np.asarray(probabilities, dtype=np.float64)).all())
+
+
+def problem_of(trained: object | None, last_run_diverged: bool = False) -> str | None:
+    """Why a trained network (a ``TrainedModel``, or None) cannot read, or None when it can.
+
+    ``"none"`` chooses ``draw.model_problem.none``, which claims: the student has no trained 5c
+    network to read with, and their last 5c run, if any, did not diverge. ``"diverged"`` and
+    ``"chance"`` as ``reader_problem`` says, of its test accuracy and loss history.
+    """
+    if trained is None:
+        return "diverged" if last_run_diverged else "none"
+    history = getattr(trained, "history", None)
+    losses = history["loss"] if isinstance(history, pd.DataFrame) and "loss" in history else []
+    return reader_problem(getattr(trained, "accuracy", None), losses)
+
+
+def segment_digits(image: np.ndarray) -> list:
+    """The digits of a number written on ``image``, left to right (``lessons.segment.segment_digits``:
+    each a ``Digit`` with its 28×28 ``.image`` and its ``.box`` in the input's pixels)."""
+    # segment imports this module: no import at the top
+    from lessons.segment import segment_digits as cut
+
+    return cut(image)

@@ -11,6 +11,9 @@ Both models are trained here by plain full-batch gradient descent, the same loop
 course's ``gradient_descent_runner``, with either cross-entropy or the squared error against
 one-hot targets that the course uses for MNIST. Pure numpy: importing this module never loads
 torch, so the page stays light.
+
+The page's settings table (``SETTINGS``) lives here too, and so do the notes the page picks by a run's
+result, each with the claim its text makes in the docstring of the function that picks it.
 """
 
 from __future__ import annotations
@@ -20,11 +23,30 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lessons.settings import Setting
+
 LOSSES = ("cross_entropy", "mse")
 DATASETS = ("blobs", "overlap", "moons", "xor")
 MAX_CLASSES = 6
 # How far the sample picture reaches: every data set is laid out to fit in [-EXTENT, EXTENT]².
 EXTENT = 6.0
+LEARNING_RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+N_TRAIN, N_TEST = 200, 1000  # the page's training sample and its fresh held-out sample
+
+# The page's settings (URL name -> Setting); the take-home program and the benchmark read them too.
+SETTINGS = {
+    "w": Setting(1.0, -10.0, 10.0),
+    "b": Setting(0.0, -10.0, 10.0),
+    "data": Setting("blobs", options=DATASETS),
+    "classes": Setting(3, 2, MAX_CLASSES),
+    "noise": Setting(0.3, 0.0, 1.5),
+    "seed": Setting(0, 0, 99),
+    "lr": Setting(0.3, options=LEARNING_RATES),
+    "steps": Setting(200, 1, 1000),
+    "loss": Setting("cross_entropy", options=LOSSES),
+    "px": Setting(0.5, -EXTENT, EXTENT),
+    "py": Setting(0.5, -EXTENT, EXTENT),
+}
 
 
 # ------------------------------------------------------------------ the two squashing functions
@@ -62,6 +84,16 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     with np.errstate(over="ignore"):
         e = np.exp(z - np.max(z, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def sigmoid_midpoint(w: float, b: float) -> float | None:
+    """Where σ(w·x + b) = 0.5, i.e. where the line crosses 0: x = −b/w; None when w = 0.
+
+    The page's notes, chosen here:
+    - a number (``sigmoid_half``): σ(w·x + b) = 0.5 exactly there, below 0.5 on one side and above on the other;
+    - None (``sigmoid_flat``): the line is flat, so σ(w·x + b) = σ(b) for every x.
+    """
+    return None if w == 0 else -b / w + 0.0  # + 0.0 turns −0.0 into 0.0
 
 
 def sigmoid_curve(w: float, b: float, *, lo: float = -6.0, hi: float = 6.0, n: int = 241) -> pd.DataFrame:
@@ -538,3 +570,45 @@ def point_latex(
             rows.append(rf"p_{i} &= e^{{z_{i}-m}} / S = {breakdown.exponentials[i]:.4f} / {total:.4f} = {p[i]:.4f}")
         rows += [rf"\textstyle\sum_k p_k &= {' + '.join(f'{v:.4f}' for v in p)}", rf"&= {p.sum():.4f}"]
     return r"\small\begin{aligned}" + r"\\".join(rows) + r"\end{aligned}"
+
+
+# ------------------------------------------------------------------------- what the page says
+
+
+GUESSING = 0.6  # below this held-out accuracy, two balanced classes are "hardly better than guessing"
+FIT_NOTES = ("xor_guess", "xor_corner", "moons_note")
+COMPARE_NOTES = ("compare_ce_surer", "compare_mse_surer", "compare_same")
+SAME_CONFIDENCE = 0.005  # mean confidences closer than half a percentage point read as the same
+
+
+def fit_note(name: str, test_accuracy: float) -> str | None:
+    """The note the page shows under a fitted run, chosen by its data set and held-out accuracy.
+
+    - ``xor_guess`` (XOR, accuracy < ``GUESSING``): hardly better than guessing one of two classes (50%);
+    - ``xor_corner`` (XOR, accuracy ≥ ``GUESSING``): somewhat better than guessing, but at least one new
+      point in five is still wrong (accuracy ≤ 0.8);
+    - ``moons_note`` (moons): no straight line separates the training points, so however long the model
+      trains, some of them stay on the wrong side;
+    - None for the blob data sets.
+    """
+    if name == "xor":
+        return "xor_guess" if test_accuracy < GUESSING else "xor_corner"
+    return "moons_note" if name == "moons" else None
+
+
+def mean_confidence(run: FittedRun) -> float:
+    """How sure the model is on its training points: the mean of each point's largest class probability."""
+    return float(np.mean(np.max(run.model.class_probabilities(run.X), axis=1)))
+
+
+def compare_note(cross_entropy: FittedRun, mse: FittedRun) -> str:
+    """Which loss ended more sure of its training points, after the same steps on the same data.
+
+    - ``compare_ce_surer``: cross-entropy's mean confidence is higher than MSE's by more than ``SAME_CONFIDENCE``;
+    - ``compare_mse_surer``: MSE's is higher than cross-entropy's by more than ``SAME_CONFIDENCE``;
+    - ``compare_same``: the two are within ``SAME_CONFIDENCE`` of each other.
+    """
+    gap = mean_confidence(cross_entropy) - mean_confidence(mse)
+    if abs(gap) <= SAME_CONFIDENCE:
+        return "compare_same"
+    return "compare_ce_surer" if gap > 0 else "compare_mse_surer"

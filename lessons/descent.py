@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lessons import views
+from lessons import clipping
+from lessons.settings import Setting
 
 SOLVERS: tuple[str, ...] = ("sgd", "momentum", "rmsprop", "adam")
 # torch.optim's defaults, except momentum, which torch leaves at 0 (that would be plain SGD).
@@ -25,6 +27,31 @@ BLOW_UP = 1e6  # |x| beyond this counts as diverged: the run stops before the fl
 X_RANGE = (-10.0, 10.0)  # the start range the page offers: three valleys of x²·sin x lie in it
 SETTLED = 1e-3  # a path whose last steps all stay this close to a minimum has converged
 VIEW_CAP = 40.0  # the curve is drawn at most this far out, or a diverging path flattens it
+
+# The page's sliders: the choices a student has, read by the page, the take-home program and the tests.
+LR_OPTIONS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+EPS_OPTIONS = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
+MAX_STEPS = 300
+SETTINGS = {
+    "x0": Setting(3.0, -10.0, 10.0),
+    "lr": Setting(0.05, options=LR_OPTIONS),
+    "steps": Setting(40, 1, MAX_STEPS),
+    "solvers": Setting(["sgd", "rmsprop", "adam"], options=SOLVERS),
+    "focus": Setting("sgd", options=SOLVERS),
+    "momentum": Setting(0.9, 0.0, 0.99),
+    "alpha": Setting(0.99, 0.5, 0.999),
+    "beta1": Setting(0.9, 0.0, 0.999),
+    "beta2": Setting(0.999, 0.9, 0.9999),
+    "eps": Setting(1e-8, options=EPS_OPTIONS),
+    "stepwise": Setting(False),
+}
+
+
+def hyper_of(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The solvers' hyper-parameters from the page's settings, as ``descend`` takes them."""
+    return {"momentum": values["momentum"], "alpha": values["alpha"],
+            "betas": (values["beta1"], values["beta2"]), "eps": values["eps"]}
+
 
 # The update rule of each solver in LaTeX, as the page shows it (t counts steps from 0).
 RULES: dict[str, str] = {
@@ -57,6 +84,7 @@ WANDERING = "wandering"  # not settled in any valley
 DIVERGED = "diverged"  # the learning rate was too large: |x| blew past BLOW_UP
 SLOW = "slow"  # still walking toward a minimum, though lr and steps are already at their maximum
 START = "start"  # no step taken yet (step-by-step mode at step 0)
+CROSSING = "crossing"  # said after OSCILLATING when every one of the last steps crossed the floor
 # A path whose last steps all stay this close to the flat point x = 0 sits on it: near 0 the slope
 # is about 3x², so even at lr 1 a step there is under 3·10⁻⁴ and the path barely moves.
 FLAT_NEAR = 1e-2
@@ -273,7 +301,7 @@ def view_window(xs, base: tuple[float, float] = X_RANGE, cap: float = VIEW_CAP) 
     return max(lo - pad, -cap), min(hi + pad, cap)
 
 
-def step_view(runs: dict[str, pd.DataFrame], field: str, step: int | None = None) -> views.ChartView:
+def step_view(runs: dict[str, pd.DataFrame], field: str, step: int | None = None) -> clipping.ChartView:
     """The step chart of ``field`` ("x" or "loss") for the solvers' runs, kept readable.
 
     A run that blew up is cut at the edge of the range the other runs span (at least the start
@@ -281,7 +309,8 @@ def step_view(runs: dict[str, pd.DataFrame], field: str, step: int | None = None
     their shape. ``step`` shows the runs as they stood after that many steps (step-by-step mode);
     the range stays the whole runs' so it does not jump while stepping, and a run is marked as
     blown up once the step shown is its last before the blow-up.
-    The frame has columns solver, step, x, loss, grad and clipped.
+    The frame has columns solver, step, x, loss, grad and clipped. ``clipped`` is set only when a run
+    blew up, the runs that did not setting the range: the page's note (``descent.clipped``) says a path diverged.
     """
     if field not in ("x", "loss"):
         raise ValueError('field must be "x" or "loss"')
@@ -290,13 +319,19 @@ def step_view(runs: dict[str, pd.DataFrame], field: str, step: int | None = None
     long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     reference = X_RANGE if field == "x" else tuple(curve(*X_RANGE)["loss"].agg(["min", "max"]))
     blew = {s: run.attrs.get("diverged_step") for s, run in runs.items() if run.attrs.get("diverged")}
-    whole = views.clip_series(long, field, series="solver", blew_up=blew, reference=reference)
+    whole = clipping.clip_series(long, field, series="solver", blew_up=blew, reference=reference)
     if step is None:
         return whole
     cut = long[long["step"] <= step]
     # the range is the whole runs'; the blow-up is marked once the shown step is the last before it
     blown = {s: d for s, d in blew.items() if step >= d - 1}
-    return views.clip_series(cut, field, series="solver", blew_up=blown, domain=whole.domain)
+    return clipping.clip_series(cut, field, series="solver", blew_up=blown, domain=whole.domain)
+
+
+def outside(xs, window: tuple[float, float]) -> int:
+    """How many points of the paths lie outside the drawn x-range (``descent.hidden`` says that many are not drawn)."""
+    xs = np.asarray(xs, dtype=float)
+    return int(((xs < window[0]) | (xs > window[1])).sum())
 
 
 def spaced_steps(xs, gap: float, limit: int = 10) -> np.ndarray:
@@ -323,6 +358,8 @@ class Verdict:
     x: the last x reached. minimum/minimum_loss: the valley it settled in, circles or heads for
     (or the flat point for STALLED). lowest/lowest_loss: the deepest minimum in view.
     amplitude: how far the last steps swing around ``minimum``. step: where a divergence blew up.
+    crossings: for OSCILLATING, how many of the last steps each jumped across the floor when every
+    one of them did (0 otherwise).
     """
 
     code: str
@@ -333,6 +370,25 @@ class Verdict:
     lowest_loss: float | None = None
     amplitude: float = 0.0
     step: int | None = None
+    crossings: int = 0
+
+
+# What the page's text for each verdict asserts (its words are ``descent.v.<code>``), checked whenever
+# the text is shown by tests/test_descent_claims.py over the page's whole slider ranges.
+CLAIMS = {
+    CONVERGED: "the last quarter of the path stays within SETTLED of `minimum`, the deepest minimum in view",
+    STUCK: "the last quarter stays within SETTLED of `minimum`, where f′ ≈ 0, and a deeper minimum `lowest` is in view",
+    OSCILLATING: "the last quarter stays in `minimum`'s valley (between the walls either side), reaches `amplitude` "
+                 "> SETTLED from its floor, and crosses the floor, turns back or climbs away from it",
+    CROSSING: "each of the last `crossings` steps lands on the other side of the floor from the step before",
+    APPROACHING: "every move of the last quarter goes one way, toward `minimum`, the next point with f′ = 0 ahead",
+    SLOW: "as approaching, with lr and steps at the sliders' maximum",
+    STALLED: "`minimum` is the flat point x = 0 (f′ = f″ = 0, an inflection point), and the last quarter lies "
+             "within FLAT_NEAR of it or walks straight toward it",
+    WANDERING: "the last quarter is in no single valley: it spans more than one, or climbs toward a hump",
+    DIVERGED: "|x| passed BLOW_UP at `step`",
+    START: "no step has been taken: the path is its start alone",
+}
 
 
 def upto(run: pd.DataFrame, step: int | None) -> pd.DataFrame:
@@ -346,6 +402,18 @@ def upto(run: pd.DataFrame, step: int | None) -> pd.DataFrame:
     cut = run[run["step"] <= step].copy()
     cut.attrs.update(diverged=False, diverged_step=None)
     return cut
+
+
+def tail_of(xs: np.ndarray) -> np.ndarray:
+    """The part of a path a verdict is judged on: its last quarter, at least 3 points."""
+    return xs[-max(3, len(xs) // 4):]
+
+
+def basin(minimum: float) -> tuple[float, float]:
+    """The valley of a local minimum: from the hump or flat point on its left to the one on its right."""
+    roots, kinds = _stationary(minimum - 2 * math.pi, minimum + 2 * math.pi)
+    walls = roots[kinds != "min"]
+    return walls[walls < minimum].max(initial=-math.inf), walls[walls > minimum].min(initial=math.inf)
 
 
 def classify(
@@ -362,8 +430,8 @@ def classify(
 
     ``step`` judges the run as it stood after that many steps (step-by-step mode): the verdict
     describes the step the chart shows, START at step 0. ``at_limits`` says the page's lr and steps
-    are already at their maximum, so a path still approaching a minimum gets SLOW, not advice to
-    raise them.
+    are already at their maximum, so a path still approaching a minimum gets SLOW, not APPROACHING.
+    What the text of each code asserts is written in ``CLAIMS``.
     """
     run = upto(run, step)
     xs = run["x"].to_numpy(dtype=float)
@@ -372,20 +440,27 @@ def classify(
         return Verdict(DIVERGED, last, step=run.attrs.get("diverged_step"))
     if step is not None and xs.size == 1:
         return Verdict(START, last)
-    tail = xs[-max(3, len(xs) // 4):]
+    return judge(xs, lo, hi, at_limits=at_limits)
+
+
+def judge(xs: np.ndarray, lo: float = X_RANGE[0], hi: float = X_RANGE[1], *, at_limits: bool = False) -> Verdict:
+    """``classify`` for a path that did not blow up, given as its x values (at least one)."""
+    last = float(xs[-1])
+    tail = tail_of(xs)
     if np.ptp(tail) > 2 * (hi - lo):  # leaping across many valleys: no valley to name
         return Verdict(WANDERING, last)
     roots, kinds = _stationary(min(lo, tail.min() - 2 * math.pi), max(hi, tail.max() + 2 * math.pi))
     minima = roots[kinds == "min"]
-    in_view = minima[(minima >= min(lo, tail.min())) & (minima <= max(hi, tail.max()))]
-    in_view = minima if in_view.size == 0 else in_view
-    deepest = float(in_view[np.argmin(loss(in_view))])
     nearest = float(minima[np.argmin(np.abs(minima - last))])
+    # in view: the start range, the tail and the valley floor it is nearest to (the chart holds all three)
+    in_view = minima[(minima >= min(lo, tail.min(), nearest)) & (minima <= max(hi, tail.max(), nearest))]
+    deepest = float(in_view[np.argmin(loss(in_view))])
     common = {"x": last, "lowest": deepest, "lowest_loss": float(loss(deepest))}
     target = {"minimum": nearest, "minimum_loss": float(loss(nearest))}
     offset = tail - nearest
     amplitude = float(np.abs(offset).max())
     if amplitude <= SETTLED:
+        # "converged to the deepest valley in view" / "stuck in a shallower one": it rests within SETTLED
         return Verdict(CONVERGED if nearest == deepest else STUCK, amplitude=amplitude, **target, **common)
     walls = roots[kinds != "min"]  # the humps and flat points either side bound the valley
     basin_lo = walls[walls < nearest].max(initial=-math.inf)
@@ -395,12 +470,16 @@ def classify(
     turned = np.any(moves[:-1] * moves[1:] < 0)  # a slow swing turns back before it crosses
     overshot = offset.size > 1 and abs(offset[-1]) > abs(offset[-2])  # climbing the valley's wall
     if (crossed or turned or overshot) and basin_lo < tail.min() and tail.max() < basin_hi:
-        return Verdict(OSCILLATING, amplitude=amplitude, **target, **common)
+        # "x stays in the valley but has not settled; it overshoots the floor or turns back";
+        # "each of its last steps jumped across the floor" only where every one of them did
+        every = bool(np.all(offset[:-1] * offset[1:] < 0))
+        return Verdict(OSCILLATING, amplitude=amplitude, crossings=offset.size - 1 if every else 0, **target, **common)
     flat = roots[kinds == "flat"]
     if flat.size:  # sitting on the flat point, whichever way it creeps: no slider setting moves it on
         gaps = np.abs(tail[:, None] - flat[None, :]).max(axis=0)
         if gaps.min() <= FLAT_NEAR:
             spot = float(flat[np.argmin(gaps)])
+            # "stalled at the flat spot x = 0": every point of the tail lies within FLAT_NEAR of it
             return Verdict(STALLED, amplitude=amplitude, minimum=spot, minimum_loss=float(loss(spot)), **common)
     if not np.any(moves):  # standing still: only a point where f′ = 0 holds a path in place
         ahead = np.abs(roots - last) <= SETTLED
@@ -414,10 +493,86 @@ def classify(
         i = np.flatnonzero(ahead)[np.argmin(np.abs(roots[ahead] - last))]
         spot = {"minimum": float(roots[i]), "minimum_loss": float(loss(roots[i]))}
         if kinds[i] == "min":
+            # "still walking toward the valley floor": every move of the tail goes its way
             return Verdict(SLOW if at_limits else APPROACHING, amplitude=amplitude, **spot, **common)
         if kinds[i] == "flat" or not np.any(moves):  # walking up to a hump is no stall
+            # "stalled at the flat spot": the tail walks straight toward x = 0, the next point with f′ = 0
             return Verdict(STALLED, amplitude=amplitude, **spot, **common)
+    # "not settled in any valley": the tail spans more than one valley, or climbs toward a hump
     return Verdict(WANDERING, amplitude=amplitude, **common)
+
+
+# ------------------------------------------------------------------------ advice, checked
+
+FIX_SMALLER_LR = "smaller_lr"  # a smaller rate on the slider, same start and steps, settles in a valley
+FIX_LARGER_LR = "larger_lr"  # a larger rate on the slider, same start and steps, settles in a valley
+FIX_MORE_STEPS = "more_steps"  # MAX_STEPS at the same rate settles in a valley
+FIX_SAFE_LR = "safe_lr"  # the largest smaller rate on the slider at which the run does not blow up
+# What the text of each fix asserts. The page shows a fix only after ``remedy`` ran it; the claims
+# test runs it again.
+FIX_CLAIMS = {
+    FIX_SMALLER_LR: "the same start and steps at the smaller rate `value` settle (converged or stuck) at `at`",
+    FIX_LARGER_LR: "the same start and steps at the larger rate `value` settle at `at`",
+    FIX_MORE_STEPS: "the same start and rate with `value` = MAX_STEPS steps settle at `at`",
+    FIX_SAFE_LR: "the same start and steps at the smaller rate `value` do not blow up; so the rate is too large",
+}
+SETTLES = (CONVERGED, STUCK)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One slider change that was tried and works: ``kind`` (a FIX_ code), the new ``value`` (a learning rate
+    or a number of steps) and, unless the fix only avoids a blow-up, the valley floor ``at`` where the run settles."""
+
+    kind: str
+    value: float
+    at: float | None = None
+
+
+def remedy(x0: float, lr: float, steps: int, optimizer: str, code: str, **hyper) -> Fix | None:
+    """Advice for a run whose verdict is ``code``, found by trying it: which one slider change makes the run
+    settle in a valley (or, for DIVERGED, stop blowing up). None when the sliders offer no such change.
+
+    Oscillating or wandering: the largest smaller rate that settles, else MAX_STEPS at this rate.
+    Approaching: MAX_STEPS at this rate, else the smallest larger rate that settles. Diverged: the
+    largest smaller rate that does not blow up. Other verdicts need no advice.
+    """
+    key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in hyper.items()))
+    return _remedy(float(x0), float(lr), int(steps), optimizer, code, key)
+
+
+@functools.lru_cache(maxsize=512)
+def _remedy(x0: float, lr: float, steps: int, optimizer: str, code: str, hyper: tuple) -> Fix | None:
+    h = dict(hyper)
+
+    def settled(rate: float, n: int) -> float | None:
+        records, blew = _walk(x0, rate, n, optimizer, h)
+        if blew is not None:
+            return None
+        v = judge(np.array([x0] + [r["new_x"] for r in records]))
+        return v.minimum if v.code in SETTLES else None
+
+    smaller = [o for o in reversed(LR_OPTIONS) if o < lr]
+    larger = [o for o in LR_OPTIONS if o > lr]
+    if code == DIVERGED:
+        for rate in smaller:
+            if _walk(x0, rate, steps, optimizer, h)[1] is None:
+                return Fix(FIX_SAFE_LR, rate)
+        return None
+    if code in (OSCILLATING, WANDERING):
+        for rate in smaller:
+            if (at := settled(rate, steps)) is not None:
+                return Fix(FIX_SMALLER_LR, rate, at)
+        if steps < MAX_STEPS and (at := settled(lr, MAX_STEPS)) is not None:
+            return Fix(FIX_MORE_STEPS, MAX_STEPS, at)
+        return None
+    if code == APPROACHING:
+        if steps < MAX_STEPS and (at := settled(lr, MAX_STEPS)) is not None:
+            return Fix(FIX_MORE_STEPS, MAX_STEPS, at)
+        for rate in larger:
+            if (at := settled(rate, steps)) is not None:
+                return Fix(FIX_LARGER_LR, rate, at)
+    return None
 
 
 def _tex(v: float) -> str:

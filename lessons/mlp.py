@@ -1,39 +1,33 @@
 """The course's three-layer network on MNIST, trained fast: H1 = relu(XW1 + b1), H2 = relu(H1W2 + b2), pred = H2W3 + b3.
 
-The defaults of ``TrainConfig`` and ``train`` are the course's recipe: 784-256-64-10 with ReLU,
-MSE against one-hot targets, SGD at lr 0.01 with momentum 0.9, batches of 512, 3 epochs,
-inputs normalised with mean 0.1307 and std 0.3081.
+The defaults of ``MLP`` and ``train`` are the course's recipe (``lessons.recipes.COURSE_RECIPE``,
+re-exported here with ``TrainConfig``, the presets and 5c's settings table), inputs normalised with
+mean 0.1307 and std 0.3081.
 
 Speed: the images are turned into one normalised float32 tensor once per data set and kept
 (``_tensors``); batches are slices of a seeded permutation of it, so there is no DataLoader and
 no per-sample PIL transform.
 
-Threads (a deliberate policy, see ``TrainingSlots``): a lone training uses every core
-(``TORCH_THREADS`` = the number of cores; on 2 cores a course epoch takes 0.43 s against 0.76 s
-on one thread). Concurrent trainings share the cores instead of oversubscribing them: each holds
-one of ``MAX_CONCURRENT_TRAININGS`` = number-of-cores slots, counted across threads *and* across
-the class server's worker processes (``flock``-ed slot files in a per-host folder), and each
-training runs on cores ÷ trainings-running threads (at least one), re-checked every epoch
-(PyTorch keeps the thread count per thread, so each training sets its own). The others queue for a
-slot rather than thrash the CPU (on a busy 2-core machine, OpenMP threads spinning against each
-other made a course epoch take 5-10 s instead of 0.7 s). ``train_cached`` adds that identical
-requests wait for one shared training, across processes through ``lessons.modelstore``.
+Threads: a lone training uses every core (``TORCH_THREADS`` = the number of cores). A caller that
+runs several trainings at once passes a scheduler as ``slots``: a context manager whose
+``fair_share()`` is the threads one training may use now (the class server's shares the host's
+cores between trainings and worker processes). The training runs inside it and re-applies its share
+every epoch. ``share_tensors`` lets the caller keep the normalised images in one file that every
+process maps. This module itself keeps nothing on disk and takes no locks.
 """
 
 from __future__ import annotations
 
-import fcntl
 import io
+import itertools
 import math
 import os
-import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
@@ -41,17 +35,39 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lessons import augment, modelstore
+from lessons import augment
+from lessons.recipes import (  # noqa: F401 - re-exported: lessons.mlp is where the course's training is read
+    ACTIVATIONS,
+    BEST_PRESET,
+    COURSE_RECIPE,
+    COURSE_SETTINGS,
+    DRAW_DEFAULT,
+    FALLBACK_RECIPE,
+    HIDDEN_NAMES,
+    LOSSES,
+    MNIST_TRAIN_IMAGES,
+    N_CLASSES,
+    N_PIXELS,
+    NONE,
+    OPTIMIZERS,
+    PRESETS,
+    ROBUST_PRESET,
+    SCHEDULES,
+    SETTINGS,
+    TrainConfig,
+    config_from_settings,
+    network_text,
+    posted_settings,
+    preset_for,
+    recipe_for,
+    settings_from_config,
+    steps_of,
+)
 
 if TYPE_CHECKING:
     from lessons.mnist import MnistData
 
 MEAN, STD = 0.1307, 0.3081  # the course's normalisation (MNIST's pixel mean and std in [0, 1])
-N_PIXELS, N_CLASSES = 28 * 28, 10
-ACTIVATIONS = ("relu", "sigmoid", "tanh")
-OPTIMIZERS = ("sgd", "adam", "rmsprop")
-LOSSES = ("mse", "cross_entropy")
-SCHEDULES = (None, "onecycle")
 PROGRESS_SECONDS = 0.25  # on_progress at most four times a second: enough for a live chart
 EVAL_BATCH = 4096
 MAX_LAYERS, MAX_WIDTH = 8, 4096  # the largest hidden architecture a model file may ask for
@@ -60,124 +76,35 @@ AUGMENTED_SHARE = 0.5  # with augmentation, this share of each batch is distorte
 
 CORES = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 TORCH_THREADS = CORES  # a lone training's threads: every core
-MAX_CONCURRENT_TRAININGS = CORES
-SLOT_POLL_SECONDS = 0.05
 
 ProgressFn = Callable[[float, pd.DataFrame], None]
 
 
-def set_torch_threads(threads: int | None = None) -> None:
-    """Run this thread's torch ops on ``threads`` intra-op threads; by default on its fair share now.
+def set_torch_threads(threads: int = TORCH_THREADS) -> None:
+    """Run this thread's torch ops on ``threads`` intra-op threads (by default every core).
 
-    The fair share is every core with no training running here, else cores ÷ trainings running
-    on the host (``TrainingSlots.fair_share``). PyTorch keeps the setting per thread once a thread
-    has run a parallel op, so each training re-applies its own share (every epoch).
+    PyTorch keeps the setting per thread once a thread has run a parallel op, so each training
+    applies its own share (every epoch).
     """
-    if threads is None:
-        threads = _SLOTS.fair_share()
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
 
 
-def _slot_dir() -> Path:
-    """This host's folder of training-slot files, shared by every worker process of one user."""
-    return Path(os.environ.get("TRAINING_SLOTS_DIR") or Path(tempfile.gettempdir()) / f"dl-demo-slots-{os.getuid()}")
+class Alone:
+    """The ``slots`` of a training run with no scheduler: it starts at once, on every core."""
 
-
-class TrainingSlots:
-    """``MAX_CONCURRENT_TRAININGS`` slots per host, shared by threads and processes (module docstring).
-
-    A slot is an ``flock`` on one of ``slots`` files: the kernel drops it when its holder dies,
-    so a killed worker never leaks one. Entering waits for a slot, then sets the entering thread's
-    torch threads to its ``fair_share``; a training re-applies its share as it goes
-    (``set_torch_threads`` every epoch), so it gives cores back when others start and takes
-    them again when they end.
-    """
-
-    def __init__(self, slots: int = MAX_CONCURRENT_TRAININGS) -> None:
-        self.slots = slots
-        self._local = threading.BoundedSemaphore(slots)
-        self._lock = threading.Lock()
-        self._held: dict[int, int] = {}  # thread id -> fd of its slot file
-        self._fds: list[int] | None = None
-
-    def _files(self) -> list[int]:
-        if self._fds is None:
-            folder = _slot_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            self._fds = []
-            for i in range(self.slots):
-                self._fds.append(os.open(folder / f"slot-{i}", os.O_RDWR | os.O_CREAT, 0o600))
-        return self._fds
-
-    def _free_files(self, fds: list[int]) -> Iterator[int]:
-        """Each slot file not held in this process, yielded locked when it was free (the caller
-        keeps or unlocks it), else -1 (another process holds it)."""
-        for fd in fds:
-            if fd in self._held.values():
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield -1
-            else:
-                yield fd
-
-    def _busy_elsewhere(self, fds: list[int]) -> int:
-        """How many slots other processes hold now (each free one is taken and released at once)."""
-        busy = 0
-        for fd in self._free_files(fds):
-            if fd < 0:
-                busy += 1
-            else:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        return busy
-
-    def _take_file(self) -> int | None:
-        """A slot file's fd, locked for this process; None when the host's slots cannot be used."""
-        try:
-            fds = self._files()
-        except OSError:
-            return None
-        while True:
-            with self._lock:
-                fd = next((fd for fd in self._free_files(fds) if fd >= 0), None)
-                if fd is not None:
-                    self._held[threading.get_ident()] = fd
-                    return fd
-            time.sleep(SLOT_POLL_SECONDS)
-
-    def fair_share(self) -> int:
-        """Threads for one training now: cores ÷ trainings holding a slot on the host (probed
-        without blocking), at least one; ``TORCH_THREADS`` when this process trains nothing."""
-        with self._lock:
-            mine = len(self._held)
-            others = self._busy_elsewhere(self._fds) if self._fds and mine else 0
-        running = mine + others
-        return max(1, CORES // running) if running else TORCH_THREADS
-
-    def __enter__(self) -> TrainingSlots:
-        self._local.acquire()
-        try:
-            if self._take_file() is None:
-                with self._lock:
-                    self._held[threading.get_ident()] = -1  # no slot files: count this process alone
-            set_torch_threads(self.fair_share())
-        except BaseException:
-            self._local.release()
-            raise
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            fd = self._held.pop(threading.get_ident(), -1)
-            if fd >= 0:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        self._local.release()
-        set_torch_threads(self.fair_share())
+        return None
+
+    def fair_share(self) -> int:
+        """Threads for the training now: every core."""
+        return TORCH_THREADS
 
 
-_SLOTS = _TRAINING_SLOTS = TrainingSlots()  # tests may replace _TRAINING_SLOTS; the share reads _SLOTS
+ALONE = Alone()
 
 
 # ------------------------------------------------------------------------ the network
@@ -206,8 +133,8 @@ class MLP(nn.Module):
 
     def __init__(
         self,
-        hidden=(256, 64),
-        activation: str = "relu",
+        hidden=COURSE_RECIPE.hidden,
+        activation: str = COURSE_RECIPE.activation,
         final_activation: str | None = None,
         seed: int = 0,
         conv: tuple[int, ...] = (),
@@ -233,7 +160,7 @@ class MLP(nn.Module):
             n_inputs = channels * side * side
         sizes = (n_inputs, *self.hidden, N_CLASSES)
         layers: list[nn.Module] = []
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
             layers.append(nn.Linear(n_in, n_out))
             if i < len(sizes) - 2:
                 layers.append(_activation(activation))
@@ -264,80 +191,6 @@ class MLP(nn.Module):
         return self.layers(x.reshape(x.shape[0], -1))
 
 
-# ------------------------------------------------------------------------ configurations
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that decides a trained model (with the data source): hashable, so it keys the cache.
-
-    ``schedule="onecycle"`` ramps the learning rate up to ``lr`` and anneals it (torch's
-    OneCycleLR); None keeps ``lr`` constant, as the course does.
-    """
-
-    hidden: tuple[int, ...] = (256, 64)
-    activation: str = "relu"
-    final_activation: str | None = None
-    epochs: int = 3
-    batch_size: int = 512
-    lr: float = 0.01
-    optimizer: str = "sgd"
-    momentum: float = 0.9
-    loss: str = "mse"
-    seed: int = 0
-    schedule: str | None = None
-    conv: tuple[int, ...] = ()  # convolution channels in front of the hidden layers (see MLP); () = none
-    augment: float = 0.0  # strength of the random distortions (lessons.augment.augment_batch); 0 = none
-
-    def __post_init__(self) -> None:
-        """Store ``hidden`` and ``conv`` as tuples of ints, so a list from a widget still gives a hashable key."""
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        object.__setattr__(self, "conv", tuple(int(c) for c in self.conv))
-        if not (math.isfinite(self.augment) and 0.0 <= self.augment <= 2.0):
-            raise ValueError(f"augment must be a strength from 0 to 2, not {self.augment!r}")
-
-
-COURSE_RECIPE = TrainConfig()
-# The same 784-256-64-10 network, trained better: Adam with cross-entropy and a one-cycle
-# learning rate (up to 0.005, then annealed) over 5 epochs of batches of 256. Test accuracy
-# about 0.983 for seeds 0, 1 and 2 (the course recipe: 0.886), in about 6 course epochs' time.
-BEST_PRESET = TrainConfig(
-    epochs=5,
-    batch_size=256,
-    lr=0.005,
-    optimizer="adam",
-    loss="cross_entropy",
-    schedule="onecycle",
-)
-# The course recipe sized for the offline fallback's 1,437 training digits: at batches of 512,
-# 3 epochs are only 9 steps (about 15 % accuracy). Batches of 32 for 20 epochs are 900 steps of
-# the same maths, about 0.97 test accuracy in a second.
-FALLBACK_RECIPE = replace(COURSE_RECIPE, batch_size=32, epochs=20)
-# Trained as the course's last line says, for real handwriting (issue 12): two small convolutions
-# (8 and 16 channels, each halving the image) in front of one hidden layer of 64, and half of
-# every batch slanted, turned, resized, moved, thickened or thinned, blurred and wobbled afresh
-# (lessons.augment). Best preset's optimiser and schedule, 3 epochs: within 12 course epochs' time.
-ROBUST_PRESET = replace(BEST_PRESET, conv=(8, 16), hidden=(64,), epochs=3, augment=1.0)
-PRESETS: dict[str, TrainConfig] = {"course": COURSE_RECIPE, "best": BEST_PRESET, "robust": ROBUST_PRESET}
-DRAW_DEFAULT = "robust"  # the preset the draw page reads with unless the student picks another
-
-
-def preset_for(name: str, data: MnistData) -> TrainConfig:
-    """``PRESETS[name]`` for ``data``: as given on MNIST; on the small fallback set resized like
-    ``FALLBACK_RECIPE`` (batches of 32 for 20 epochs), so "course" gives exactly the fallback recipe."""
-    if name not in PRESETS:
-        raise ValueError(f"preset must be one of {tuple(PRESETS)}, not {name!r}")
-    config = PRESETS[name]
-    if data.is_fallback:
-        return replace(config, batch_size=FALLBACK_RECIPE.batch_size, epochs=FALLBACK_RECIPE.epochs)
-    return config
-
-
-def recipe_for(data: MnistData) -> TrainConfig:
-    """The course recipe for ``data``: as the course gives it on MNIST, resized for the small fallback set."""
-    return FALLBACK_RECIPE if data.is_fallback else COURSE_RECIPE
-
-
 # ------------------------------------------------------------------------ data as tensors
 
 _TENSOR_CACHE: OrderedDict[str, tuple[np.ndarray, tuple]] = OrderedDict()
@@ -351,35 +204,43 @@ def normalise(images: Any) -> torch.Tensor:
     return (x - MEAN) / STD
 
 
-def _mapped(name: str, images: np.ndarray) -> torch.Tensor:
-    """``normalise(images / 255)``, shared between processes through ``modelstore.shared_array``."""
-    array = modelstore.shared_array(name, lambda: normalise(images.astype(np.float32) / 255.0).numpy())
-    return torch.from_numpy(array)
+ArrayShare = Callable[[Any, str, Callable[[], np.ndarray]], np.ndarray]  # (data, "train" or "test", make) -> array
 
 
-def _tensors(data: MnistData) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def _in_memory(_data: Any, _part: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+    return make()
+
+
+def _tensors(data: MnistData, share: ArrayShare | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(x_train, y_train, x_test, y_test) as tensors, normalised once per data set and kept.
 
     Keyed by ``data.source`` and checked by identity of the image array, so a reloaded data set
-    with the same source is converted again rather than mixed up.
+    with the same source is converted again rather than mixed up. ``share`` makes the normalised
+    images the first time (see ``share_tensors``); once kept, the kept ones are returned.
     """
+    share = share or _in_memory
     with _TENSOR_LOCK:
         hit = _TENSOR_CACHE.get(data.source)
         if hit is not None and hit[0] is data.train_images:
             _TENSOR_CACHE.move_to_end(data.source)
             return hit[1]
-        # The normalised images live once on disk, mapped by every worker (220 MB a copy for MNIST).
-        stem = f"images-{modelstore.data_identity(data)}"
         tensors = (
-            _mapped(f"{stem}-train", data.train_images),
+            torch.from_numpy(share(data, "train", lambda: normalise(data.train_images.astype(np.float32) / 255.0).numpy())),
             torch.tensor(data.train_labels, dtype=torch.int64),  # a copy: the arrays are read-only
-            _mapped(f"{stem}-test", data.test_images),
+            torch.from_numpy(share(data, "test", lambda: normalise(data.test_images.astype(np.float32) / 255.0).numpy())),
             torch.tensor(data.test_labels, dtype=torch.int64),
         )
         _TENSOR_CACHE[data.source] = (data.train_images, tensors)
         while len(_TENSOR_CACHE) > _TENSOR_CACHE_SIZE:
             _TENSOR_CACHE.popitem(last=False)
         return tensors
+
+
+def share_tensors(data: MnistData, share: ArrayShare) -> None:
+    """Normalise ``data``'s images now through ``share(data, "train" or "test", make)``, which returns
+    ``make()`` or an equal float32 array (e.g. one file every worker process maps: 220 MB a copy for
+    MNIST), and keep them for ``train``, ``evaluate`` and ``predict_test_set``. A no-op once kept."""
+    _tensors(data, share)
 
 
 # ------------------------------------------------------------------------ training
@@ -414,17 +275,18 @@ def train(
     model: MLP,
     data: MnistData,
     *,
-    epochs: int = 3,
-    batch_size: int = 512,
-    lr: float = 0.01,
-    optimizer: str = "sgd",
-    momentum: float = 0.9,
-    loss: str = "mse",
-    seed: int = 0,
-    schedule: str | None = None,
-    augment: float = 0.0,
+    epochs: int = COURSE_RECIPE.epochs,
+    batch_size: int = COURSE_RECIPE.batch_size,
+    lr: float = COURSE_RECIPE.lr,
+    optimizer: str = COURSE_RECIPE.optimizer,
+    momentum: float = COURSE_RECIPE.momentum,
+    loss: str = COURSE_RECIPE.loss,
+    seed: int = COURSE_RECIPE.seed,
+    schedule: str | None = COURSE_RECIPE.schedule,
+    augment: float = COURSE_RECIPE.augment,
     on_progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    slots: Any = None,
 ) -> pd.DataFrame:
     """Train ``model`` in place on ``data``'s training set; the history (step, epoch, loss) per batch.
 
@@ -437,14 +299,19 @@ def train(
     ``attrs["stopped"]`` True (False after a full run): a partial model, never to be cached as the
     finished one.
 
+    A batch whose loss is no finite number (NaN or ±inf) ends the training at once: the history's last
+    row is that step (``diverged_at`` finds it), and the run counts as finished, not stopped.
+
     ``augment`` > 0 distorts ``AUGMENTED_SHARE`` of every batch afresh (``lessons.augment``, at that
     strength), from a generator of its own: the batch order stays the one ``seed`` gives.
+
+    ``slots``: the scheduler the training runs in (see the module docstring); ``ALONE`` by default.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, not {schedule!r}")
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
-    set_torch_threads()
+    slots = ALONE if slots is None else slots
     model.loss = loss
     x_train, y_train, _, _ = _tensors(data)
     n = len(x_train)
@@ -467,10 +334,10 @@ def train(
 
     last_report = time.monotonic()
     stopped = False
-    with _TRAINING_SLOTS:
+    with slots:
         model.train()
         for epoch in range(epochs):
-            set_torch_threads()  # this training's share now: other trainings may have started or ended
+            set_torch_threads(slots.fair_share())  # this training's share now: other trainings may have started or ended
             order = torch.randperm(n, generator=gen)
             for start in range(0, n, batch_size):
                 if should_stop is not None and should_stop():
@@ -487,10 +354,12 @@ def train(
                 steps.append(len(steps) + 1)
                 epoch_of.append(epoch + 1)
                 losses.append(batch_loss.item())
+                if not math.isfinite(losses[-1]):
+                    break  # blown up: the weights are no numbers now, and no later step can bring them back
                 if on_progress is not None and time.monotonic() - last_report >= PROGRESS_SECONDS:
                     on_progress(len(steps) / total, history())
                     last_report = time.monotonic()
-            if stopped:
+            if stopped or not math.isfinite(losses[-1] if losses else 0.0):
                 break
         model.eval()
     result = history()
@@ -498,6 +367,69 @@ def train(
     if on_progress is not None:
         on_progress(len(steps) / total if stopped else 1.0, result)
     return result
+
+
+def diverged_at(history: pd.DataFrame) -> int | None:
+    """The step at which ``train`` stopped itself because the loss was no finite number, else None.
+
+    Claim of "mnist.train.diverged_at": the loss of exactly this step was NaN or ±inf, every earlier
+    step's was finite, and the training took no step after it (a history that goes on past its first
+    NaN, e.g. one saved before training stopped itself, gives None)."""
+    losses = history["loss"].to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(losses))
+    return int(history["step"].iloc[-1]) if bad.size and bad[0] == len(losses) - 1 else None
+
+
+def loss_notes(history: pd.DataFrame) -> list[str]:
+    """What a loss chart must say instead of, or beside, drawing the loss: any of "diverged", "no_loss", "no_steps".
+
+    "diverged" (claim of "mnist.diverged"): some step's loss was NaN or ±inf. "no_loss" (claim of
+    "mnist.no_loss"): steps were trained and not one loss, the first included, was a finite number.
+    "no_steps" (claim of "mnist.no_steps"): the history has no step at all."""
+    losses = history["loss"].to_numpy(dtype=np.float64)
+    if not len(losses):
+        return ["no_steps"]
+    finite = np.isfinite(losses)
+    return [] if finite.all() else ["diverged"] if finite.any() else ["diverged", "no_loss"]
+
+
+def loss_chart_cut(history: pd.DataFrame) -> str | None:
+    """How the loss chart (``network.loss_view``) is cut, for its caption: "capped", "blew_up" or None.
+
+    "capped" (claim of "mnist.train.chart_clipped"): a finite loss is above ``LOSS_CAP`` (3) times the
+    first one (the untrained network's), so the chart's top is that cap and the higher part is cut.
+    "blew_up" (claim of "mnist.train.chart_blew_up"): no loss is above the cap, and a loss was NaN or
+    ±inf after at least one finite loss: the chart shows the finite losses, and a ✕ marks the step
+    the loss stopped being a number. None: nothing is cut, or there is no finite loss and no chart."""
+    from lessons.network import LOSS_CAP
+
+    losses = history["loss"].to_numpy(dtype=np.float64)
+    finite = losses[np.isfinite(losses)]
+    if finite.size and finite.max() > LOSS_CAP * abs(finite[0]):
+        return "capped"
+    return "blew_up" if 0 < finite.size < losses.size else None  # no finite loss: no chart to caption
+
+
+def outcome(history: pd.DataFrame, probabilities: Any, *, stopped: bool) -> str:
+    """What became of a run: "diverged", "stopped" or "ok" (the comparison table's status; 5c's notes).
+
+    "diverged" (claim of "mnist.train.broken_model" and "mnist.train.status_diverged"): a training loss
+    or a test-set probability is NaN or ±inf, so the network's answers mean nothing and no accuracy is
+    shown. "stopped" (claim of "mnist.train.stopped_note"): Stop ended it before its last step, with
+    every loss and answer a number. "ok": every step was taken, every loss and answer is a number."""
+    losses = history["loss"].to_numpy(dtype=np.float64)
+    if not (np.isfinite(losses).all() and np.isfinite(np.asarray(probabilities, dtype=np.float64)).all()):
+        return "diverged"
+    return "stopped" if stopped else "ok"
+
+
+def came_from_cache(waited: float, trained_seconds: float) -> bool:
+    """True when a model arrived in under half the time its training took: it was trained before, by a
+    classmate or an earlier visit, and read from the class's cache.
+
+    Claim of "mnist.train.from_cache" and the quick start's "mnist.qs.from_cache": this request did not
+    train the model (a training in this request makes the wait at least the training's own time)."""
+    return waited < 0.5 * trained_seconds
 
 
 def _augmented(x: torch.Tensor, generator: torch.Generator, strength: float) -> torch.Tensor:
@@ -515,14 +447,14 @@ _BATCH_SECONDS: dict[tuple, float] = {}  # measured seconds per batch, per archi
 _BATCH_SECONDS_LOCK = threading.Lock()
 
 
-def _seconds_per_batch(config: TrainConfig) -> float:
+def _seconds_per_batch(config: TrainConfig, slots: Any = None) -> float:
     """One training batch's seconds for ``config``'s network, optimiser, loss, batch size and
     augmentation, timed on random inputs (a batch costs the same whatever its pixels), measured
     once per process.
 
-    It is timed in a training slot, on the threads a training would get now: on a busy machine two
-    threads per op run several times slower than one, so timing outside the policy misleads. Like
-    a training, it waits while every slot is taken.
+    It is timed inside ``slots`` (see ``train``), on the threads a training would get now: on a busy
+    machine two threads per op run several times slower than one, so timing outside the scheduler
+    misleads.
     """
     key = (config.hidden, config.conv, config.activation, config.final_activation, config.optimizer, config.loss,
            config.batch_size, config.augment)
@@ -536,7 +468,9 @@ def _seconds_per_batch(config: TrainConfig) -> float:
     x = torch.randn(pool, N_PIXELS, generator=gen)
     y = torch.randint(0, N_CLASSES, (pool,), generator=gen)
     times: list[float] = []
-    with _TRAINING_SLOTS:
+    slots = ALONE if slots is None else slots
+    with slots:
+        set_torch_threads(slots.fair_share())
         begin = time.perf_counter()
         # one more batch than counted: the first warms up (allocations, first-call costs)
         while len(times) <= MEASURE_BATCHES or time.perf_counter() - begin < MEASURE_SECONDS:
@@ -555,12 +489,16 @@ def _seconds_per_batch(config: TrainConfig) -> float:
     return seconds
 
 
-def estimate_seconds(config: TrainConfig, data_size: int) -> float:
+def estimate_seconds(config: TrainConfig, data_size: int, *, slots: Any = None) -> float:
     """About how long ``train`` takes for ``config`` on ``data_size`` training images: a few batches
-    timed (once per architecture, then remembered) times the run's number of batches."""
+    timed (once per architecture, then remembered) times the run's number of batches.
+
+    Claim of "mnist.train.estimate" ("about {time} on this server"): a real training of that many
+    batches, on a machine as busy as while it was timed, takes within a factor of two of it. Start-up
+    (the data's tensors, the first test-set evaluation) and a wait for a free slot are not counted."""
     if data_size < 0:
         raise ValueError("data_size must be ≥ 0")
-    return _seconds_per_batch(config) * config.epochs * -(-int(data_size) // config.batch_size)
+    return _seconds_per_batch(config, slots) * config.epochs * -(-int(data_size) // config.batch_size)
 
 
 def remaining_seconds(elapsed: float, fraction: float, estimate: float | None = None) -> float | None:
@@ -630,7 +568,7 @@ def predict_proba(model: MLP, images: Any) -> np.ndarray:
     return probabilities_from_scores(scores, model.loss)
 
 
-# ------------------------------------------------------------------------ trained models and the class cache
+# ------------------------------------------------------------------------ trained models
 
 
 @dataclass
@@ -652,10 +590,10 @@ class TrainedModel:
 
 def train_config(
     config: TrainConfig, data: MnistData, on_progress: ProgressFn | None = None, *,
-    should_stop: Callable[[], bool] | None = None,
+    should_stop: Callable[[], bool] | None = None, slots: Any = None,
 ) -> TrainedModel:
     """Build the MLP ``config`` describes, train it on ``data``, and measure its test accuracy
-    (``should_stop``: see ``train``; a stopped run comes back with ``stopped`` True)."""
+    (``should_stop`` and ``slots``: see ``train``; a stopped run comes back with ``stopped`` True)."""
     model = MLP(config.hidden, config.activation, config.final_activation, seed=config.seed, conv=config.conv)
     start = time.perf_counter()
     history = train(
@@ -672,104 +610,10 @@ def train_config(
         augment=config.augment,
         on_progress=on_progress,
         should_stop=should_stop,
+        slots=slots,
     )
     seconds = time.perf_counter() - start
     return TrainedModel(model, history, evaluate(model, data), config, data.source, seconds)
-
-
-CACHE_SIZE = 64  # trained models kept per server; the oldest is dropped beyond this
-_cache: OrderedDict[tuple, TrainedModel] = OrderedDict()
-_key_locks: dict[tuple, threading.Lock] = {}
-_cache_lock = threading.Lock()
-
-
-def _to_payload(trained: TrainedModel) -> dict:
-    """A trained model as plain tensors, numbers and strings, for ``lessons.modelstore``."""
-    model = trained.model
-    return {
-        "state_dict": model.state_dict(),
-        "hidden": list(model.hidden),
-        "conv": list(model.conv),
-        "activation": model.activation,
-        "final_activation": model.final_activation,
-        "loss": model.loss,
-        "history": {c: torch.tensor(trained.history[c].to_numpy()) for c in trained.history.columns},
-        "accuracy": float(trained.accuracy),
-        "source": trained.source,
-        "seconds": float(trained.seconds),
-    }
-
-
-def _from_payload(payload: dict, config: TrainConfig) -> TrainedModel | None:
-    """The ``TrainedModel`` a stored payload describes, or None when it does not fit ``config``."""
-    try:
-        model = MLP(payload["hidden"], payload["activation"], payload["final_activation"], conv=payload.get("conv", ()))
-        model.load_state_dict(payload["state_dict"])
-        model.loss = str(payload["loss"])
-        model.eval()
-        history = pd.DataFrame({c: v.numpy() for c, v in payload["history"].items()})
-        return TrainedModel(model, history, float(payload["accuracy"]), config, str(payload["source"]), float(payload["seconds"]))
-    except (KeyError, TypeError, ValueError, RuntimeError):
-        return None  # a file from an older layout: retrain and overwrite it
-
-
-def _load_or_train(config: TrainConfig, data: MnistData, on_progress: ProgressFn | None,
-                   should_stop: Callable[[], bool] | None = None) -> TrainedModel:
-    """The model from the disk store, else trained under the store's lock (one training per host set) and saved."""
-    store = modelstore.ModelStore()
-    key = modelstore.model_key(config, data)
-    payload = store.load(key)
-    hit = _from_payload(payload, config) if payload is not None else None
-    if hit is None:
-        with store.lock(key):
-            payload = store.load(key)  # another process may have trained it while this one waited
-            hit = _from_payload(payload, config) if payload is not None else None
-            if hit is None:
-                hit = train_config(config, data, on_progress, should_stop=should_stop)
-                if not hit.stopped:  # a stopped run is this student's alone, never the class's model
-                    store.save(key, _to_payload(hit))
-                return hit
-    if on_progress is not None:
-        on_progress(1.0, hit.history)
-    return hit
-
-
-def train_cached(
-    config: TrainConfig, data: MnistData, on_progress: ProgressFn | None = None, *,
-    should_stop: Callable[[], bool] | None = None,
-) -> TrainedModel:
-    """``train_config`` once per (config, data); everyone else, in any worker process, gets the same model.
-
-    In a process, a per-key lock makes concurrent identical requests wait for the one training
-    (their ``on_progress`` is then called once, at the end) and they get the same object.
-    Across processes and restarts, ``lessons.modelstore`` keeps the trained models on disk under
-    a lock. Different keys train in parallel, limited only by the training slots.
-
-    ``should_stop`` (see ``train``) ends this caller's own training early; the partial model comes
-    back with ``stopped`` True and is kept neither here nor on disk, so the next request trains afresh.
-    """
-    key = (config, data.source)
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-        key_lock = _key_locks.setdefault(key, threading.Lock())
-    if hit is None:
-        with key_lock:
-            with _cache_lock:
-                hit = _cache.get(key)
-            if hit is None:
-                hit = _load_or_train(config, data, on_progress, should_stop)
-                if hit.stopped:
-                    return hit
-                with _cache_lock:
-                    _cache[key] = hit
-                    while len(_cache) > CACHE_SIZE:
-                        _cache.popitem(last=False)  # its key lock stays: someone may be waiting on it
-                return hit
-    if on_progress is not None:
-        on_progress(1.0, hit.history)
-    return hit
 
 
 # ------------------------------------------------------------------------ download and upload
@@ -808,7 +652,7 @@ def model_from_bytes(blob: bytes) -> MLP:
         model.loss = str(saved.get("loss", "mse"))
         if model.loss not in LOSSES:
             raise ValueError(f"unknown loss {model.loss!r}")
-    except Exception as exc:  # noqa: BLE001 - unpickling, missing keys, shape mismatches: all mean "not ours"
+    except Exception as exc:  # unpickling, missing keys, shape mismatches: all mean "not ours"
         raise ValueError(f"not a model saved by this app: {exc}") from exc
     model.eval()
     return model

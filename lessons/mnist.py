@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import importlib.util
 import math
 import os
 import shutil
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from lessons import imaging
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_ROOT = REPO / "data" / "MNIST"  # torchvision's root; the files land in root/raw
@@ -224,26 +227,73 @@ def upscale_digits(images: np.ndarray) -> np.ndarray:
     MNIST centres each digit in a 20×20 box inside the 28×28 frame, so the 8×8 image is resized
     bilinearly to 20×20 and padded with 4 blank pixels on each side. Ink stays high.
     """
-    from PIL import Image
-
     inner = SIDE - 8
     out = np.zeros((len(images), SIDE, SIDE), dtype=np.uint8)
     for i, img in enumerate(images):
-        small = Image.fromarray((np.asarray(img, dtype=np.float32) * (255.0 / 16.0)).astype(np.float32), mode="F")
-        big = np.asarray(small.resize((inner, inner), Image.Resampling.BILINEAR))
+        small = (np.asarray(img, dtype=np.float32) * (255.0 / 16.0)).astype(np.float32)
+        big = imaging.resize(small, (inner, inner), "bilinear")
         out[i, 4 : 4 + inner, 4 : 4 + inner] = np.clip(np.rint(big), 0, 255).astype(np.uint8)
     return out
 
 
+def read_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 digits as ``load_digits`` reads them: (n, 8, 8) float64 images (0–16) and int64 labels.
+
+    The data file ships inside the scikit-learn package, which is installed (a requirement) but
+    not imported here: ``find_spec`` only locates its folder.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("scikit-learn, which ships the fallback digits, is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
+    with gzip.open(path, "rt") as file:
+        table = np.loadtxt(file, delimiter=",")
+    return table[:, :-1].reshape(-1, 8, 8), table[:, -1].astype(np.int64)
+
+
+def _approximate_mode(class_counts: np.ndarray, draws: int, rng: np.random.RandomState) -> np.ndarray:
+    """How many of ``draws`` each class gets in proportion to its count; ties in the remainder broken by ``rng``."""
+    continuous = class_counts / class_counts.sum() * draws
+    floored = np.floor(continuous)
+    need = int(draws - floored.sum())
+    if need > 0:
+        remainder = continuous - floored
+        for value in np.sort(np.unique(remainder))[::-1]:
+            (inds,) = np.where(remainder == value)
+            add_now = min(len(inds), need)
+            floored[rng.choice(inds, size=add_now, replace=False)] += 1
+            need -= add_now
+            if need == 0:
+                break
+    return floored.astype(int)
+
+
+def stratified_split(labels: np.ndarray, test_fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) indices keeping each class's share, shuffled with ``seed``: the very split scikit-learn's
+    ``train_test_split(..., test_size=test_fraction, random_state=seed, stratify=labels)`` makes."""
+    n = len(labels)
+    n_test = math.ceil(test_fraction * n)
+    n_train = math.floor((1.0 - test_fraction) * n)
+    _, inverse, class_counts = np.unique(labels, return_inverse=True, return_counts=True)
+    class_indices = np.split(np.argsort(inverse, kind="stable"), np.cumsum(class_counts)[:-1])
+    rng = np.random.RandomState(seed)
+    n_i = _approximate_mode(class_counts, n_train, rng)
+    t_i = _approximate_mode(class_counts - n_i, n_test, rng)
+    train: list[int] = []
+    test: list[int] = []
+    for i, count in enumerate(class_counts):
+        shuffled = class_indices[i].take(rng.permutation(count), mode="clip")
+        train.extend(shuffled[: n_i[i]])
+        test.extend(shuffled[n_i[i] : n_i[i] + t_i[i]])
+    return rng.permutation(train), rng.permutation(test)
+
+
 def fallback_digits(problem: str | None = None, test_fraction: float = 0.2, *, problem_code: str | None = None) -> MnistData:
     """scikit-learn's 1,797 handwritten digits, upscaled to 28×28, split train/test (stratified, fixed seed)."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    images = upscale_digits(digits.images)
-    labels = digits.target.astype(np.int64)
-    arrays = train_test_split(images, labels, test_size=test_fraction, random_state=0, stratify=labels)
+    images, labels = read_digits()
+    images = upscale_digits(images)
+    train, test = stratified_split(labels, test_fraction, seed=0)
+    arrays = (images[train], images[test], labels[train], labels[test])
     for array in arrays:
         array.flags.writeable = False  # shared by every session, like the real files' arrays
     x_train, x_test, y_train, y_test = arrays

@@ -8,22 +8,48 @@ Weights follow ``torch.nn.Linear``: ``W`` has shape (out, in), so a layer maps a
 ``x Wᵀ + b``, which is the notes' ``W x + b`` written for a batch of rows. The torch model's
 first-layer weights are read by ``first_layer_weights``, which is the only function that touches
 torch, so the network page itself never loads it.
+
+The settings tables of lesson 5a (``DATA_SETTINGS``) and 5b (``SETTINGS``) live here, and so do the
+notes 5b picks by its numbers, each with its text's claim in the docstring of the function that picks it.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lessons import views
+from lessons import clipping
+from lessons.settings import Setting
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 COURSE_SIZES = (784, 256, 64, 10)  # the course's 784-256-64-10 network
 SIDE = 28  # MNIST images are SIDE × SIDE
 N_CLASSES = 10
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # the course's normalisation
+
+# Lesson 5a, the data: which split to look at, and how many samples of each digit.
+SPLITS = ("train", "test")
+DATA_SETTINGS = {
+    "split": Setting("train", options=SPLITS),
+    "per_digit": Setting(10, 1, 20),
+}
+
+# Lesson 5b, the network: what sits between the nutshell's layers, and the deep nets' shape.
+BETWEEN = ("none", *ACTIVATIONS)
+WIDTHS = (16, 32, 64, 128, 256)
+N_IMAGES = 100  # test images pushed through the nutshell's layers
+N_BATCH = 256  # test images in the vanishing-gradient batch
+SAME = 1e-5  # the largest output gap that still counts as "the same network"
+SETTINGS = {
+    "between": Setting("none", options=BETWEEN),
+    "seed": Setting(0, 0, 999),
+    "zmax": Setting(6.0, 1.0, 10.0),
+    "depth": Setting(8, 1, 30),
+    "width": Setting(64, options=WIDTHS),
+}
 
 Layers = list[tuple[np.ndarray, np.ndarray]]
 
@@ -41,7 +67,7 @@ def random_linear_layers(sizes: tuple[int, ...] = COURSE_SIZES, seed: int = 0) -
     """Weights W_l (out, in) and biases b_l drawn as ``torch.nn.Linear`` does: U(−1/√in, 1/√in)."""
     rng = np.random.default_rng(seed)
     layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in itertools.pairwise(sizes):
         bound = 1.0 / np.sqrt(n_in)
         layers.append((rng.uniform(-bound, bound, (n_out, n_in)), rng.uniform(-bound, bound, n_out)))
     return layers
@@ -124,6 +150,17 @@ def nutshell_agreement(table: pd.DataFrame) -> tuple[float, float]:
     return float(table["difference"].abs().max()), float(np.mean(stacked.argmax(axis=1) == single.argmax(axis=1)))
 
 
+def nutshell_note(gap: float) -> str:
+    """The nutshell's verdict, chosen by the largest output gap between three layers and the collapsed one.
+
+    - ``identical`` (gap < ``SAME``): on every output of every image, the single layer W·x + b gives what
+      the three layers give, to within ``SAME``;
+    - ``not_identical``: the three layers are no longer one linear layer, collapsed or any other: the stack
+      is not linear (the output at the midpoint of two images is not the midpoint of their outputs).
+    """
+    return "identical" if gap < SAME else "not_identical"
+
+
 # ------------------------------------------------------------ (2) Non-linear factor
 
 
@@ -151,7 +188,7 @@ def deep_layers(depth: int, width: int, name: str, n_in: int = 784, n_out: int =
     rng = np.random.default_rng(seed)
     sizes = (n_in, *([width] * depth), n_out)
     layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for a, b in itertools.pairwise(sizes):
         std = np.sqrt(2.0 / a) if name == "relu" else np.sqrt(2.0 / (a + b))
         layers.append((rng.normal(0.0, std, (b, a)), np.zeros(b)))
     return layers
@@ -216,6 +253,30 @@ def vanishing_table(x: np.ndarray, y: np.ndarray, depth: int, width: int, names:
     return pd.concat(frames, ignore_index=True)
 
 
+def first_layer_share(table: pd.DataFrame) -> pd.Series:
+    """From ``vanishing_table``: each activation's first-layer gradient norm over its last layer's."""
+    return table[table["layer"] == 1].set_index("activation")["relative"]
+
+
+TENTH, HUNDREDTH = 0.1, 0.01
+VANISHING_NOTES = ("vanishing_not_yet", "vanishing_shrinking", "vanishing_small")
+
+
+def vanishing_note(sigmoid_share: float) -> str:
+    """The vanishing-gradient note, chosen by the sigmoid net's first-layer share (``first_layer_share``).
+
+    - ``vanishing_not_yet`` (share ≥ 1/10): the first layer still gets at least a tenth of the last
+      layer's gradient, so a net this shallow learns with sigmoid too;
+    - ``vanishing_shrinking`` (1/100 ≤ share < 1/10): less than a tenth already, and at the page's
+      deepest (30 hidden layers, same width and seed) the share is smaller still;
+    - ``vanishing_small`` (share < 1/100): less than a hundredth, so the early layers barely learn, while
+      the ReLU net of the same shape gives its first layer more than ten times the sigmoid net's share.
+    """
+    if sigmoid_share >= TENTH:
+        return "vanishing_not_yet"
+    return "vanishing_shrinking" if sigmoid_share >= HUNDREDTH else "vanishing_small"
+
+
 # ------------------------------------------------------------------ the results
 
 
@@ -237,7 +298,7 @@ def thin_history(history: pd.DataFrame, max_points: int = 400) -> pd.DataFrame:
 LOSS_CAP = 3.0  # a loss above this many times the untrained network's is a run blowing up
 
 
-def loss_view(history: pd.DataFrame, max_points: int = 400) -> tuple[views.ChartView, tuple[int, int]]:
+def loss_view(history: pd.DataFrame, max_points: int = 400) -> tuple[clipping.ChartView, tuple[int, int]]:
     """The loss chart's data made readable, and its x-domain (the first and last step trained, whole numbers).
 
     The history is thinned as ``thin_history`` does (non-finite losses left out). The y-range runs
@@ -254,11 +315,11 @@ def loss_view(history: pd.DataFrame, max_points: int = 400) -> tuple[views.Chart
     domain = None
     if finite.size:
         lo, hi = float(finite.min()), min(float(finite.max()), LOSS_CAP * abs(float(finite[0])))
-        domain = views.padded(lo, max(hi, lo), views.PAD)
-    view = views.clip_series(thin, "loss", blew_up=blew, domain=domain)
+        domain = clipping.padded(lo, max(hi, lo), clipping.PAD)
+    view = clipping.clip_series(thin, "loss", blew_up=blew, domain=domain)
     steps = (int(history["step"].min()), int(history["step"].max())) if len(history) else (0, 1)
     if bad.size and not view.clipped:
-        view = views.ChartView(view.frame, view.domain, view.marks, True)  # NaN rows were left out before clipping
+        view = clipping.ChartView(view.frame, view.domain, view.marks, True)  # NaN rows were left out before clipping
     return view, (steps[0], max(steps[1], steps[0] + 1))
 
 
@@ -358,6 +419,26 @@ def tile(images: np.ndarray, cols: int, pad: int = 2, fill: int = 255) -> np.nda
 def upscale(image: np.ndarray, factor: int) -> np.ndarray:
     """Each pixel as a factor × factor block, so browsers show crisp squares instead of a blur."""
     return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)
+
+
+def montage(images: Any, columns: int = 10, gap: int = 2) -> np.ndarray:
+    """Images (n, 28, 28) tiled left to right in rows of ``columns``, ``gap`` pixels apart, as one
+    uint8 picture (ink high; floats are read as [0, 1]). An empty list gives an empty (0, 0) picture."""
+    stack = np.asarray(images)
+    if stack.size == 0:
+        return np.zeros((0, 0), dtype=np.uint8)
+    if stack.dtype.kind == "f":
+        stack = np.rint(np.clip(stack, 0.0, 1.0) * 255.0)
+    stack = stack.astype(np.uint8).reshape(-1, 28, 28)
+    count = len(stack)
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    step = 28 + gap
+    picture = np.zeros((rows * step - gap, columns * step - gap), dtype=np.uint8)
+    for k, image in enumerate(stack):
+        r, c = divmod(k, columns)
+        picture[r * step:r * step + 28, c * step:c * step + 28] = image
+    return picture
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

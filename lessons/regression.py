@@ -5,8 +5,11 @@ The course fits the line by gradient descent with three functions,
 written as Python loops. Here they keep the course's names and argument order but run on
 whole numpy arrays. For data of up to ``SEQUENTIAL_LIMIT`` points (the course's file has 100)
 every sum still adds its terms one after another in the loop's order (``np.add.accumulate``
-is a running sum), so the results are the course's loop arithmetic bit for bit and its
-printout is reproduced to the last digit. Larger data, where the course's loops would take
+is a running sum), and the error squares each residual with ``** 2`` as the course does (the C
+library's pow, which can round 1 ULP away from r·r), so the results are the course's loop
+arithmetic bit for bit and its printout is reproduced to the last digit. (The error kept at every
+step of a history squares by r·r, a pass cheaper, and is within 1e-12 relative of the course's.)
+Larger data, where the course's loops would take
 minutes, is summed pairwise by numpy: many times faster, as accurate or more, and within
 1e-12 relative of the loops.
 
@@ -20,12 +23,48 @@ from __future__ import annotations
 import math
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from lessons.settings import Setting
+
+# ------------------------------------------------------------------ the pages' settings
+
+# Lesson 2 (the noise page): a true line y = w·x + b, its noise, the points drawn, and the descent fitting it.
+NOISE_X_RANGE = (0.0, 10.0)  # where the noise page's x values lie
+NOISE_LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.02, 0.025, 0.03, 0.05)
+NOISE_SETTINGS = {
+    "w": Setting(2.0, -5.0, 5.0),
+    "b": Setting(1.0, -10.0, 10.0),
+    "noise_mean": Setting(0.01, -3.0, 3.0),
+    "noise_std": Setting(1.0, 0.0, 5.0),
+    "n": Setting(100, 2, 1000),
+    "seed": Setting(0, 0, 999),
+    "lr": Setting(0.02, options=NOISE_LEARNING_RATES),
+    "iters": Setting(1000, 1, 3000),
+}
+
+# Lesson 3 (the regression page): the course's data.csv exercise, on the example, the course's file or an upload.
+SOURCES = ("example", "course", "upload")
+LEARNING_RATES = (0.000001, 0.000003, 0.00001, 0.00003, 0.0001, 0.0002, 0.0003, 0.0004, 0.0005,
+                  0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 0.9, 1.0, 1.2)
+MAX_ITERATIONS = 10_000
+SETTINGS = {
+    "data": Setting("example", options=SOURCES),
+    "lr": Setting(0.0001, options=LEARNING_RATES),
+    "iters": Setting(1000, 1, MAX_ITERATIONS),
+    "b0": Setting(0.0, -100.0, 100.0),
+    "m0": Setting(0.0, -10.0, 10.0),
+    "normalise": Setting(False),
+    "at": Setting(1000, 0, MAX_ITERATIONS),  # the step the replay shows
+}
+# The course's own values: learning rate 0.0001, 1000 iterations from b = m = 0, x as it is.
+COURSE = {"lr": 0.0001, "iters": 1000, "b0": 0.0, "m0": 0.0, "normalise": False, "at": 1000}
 
 # ------------------------------------------------------------------ the course's three functions
 
@@ -91,18 +130,36 @@ class _Line:
         return b - (learning_rate * b_gradient), w - (learning_rate * w_gradient)
 
     def error(self, b: float, w: float, r: np.ndarray | None = None) -> float:
-        """The mean squared error of the line, as the course's loop adds it up."""
+        """The mean squared error of the line, added up in the course's loop's order, each square r·r.
+
+        The course squares with ``** 2``, which goes through the C library's pow: that may round a
+        square 1 ULP away from r·r (pow is not correctly rounded), so this is within 1e-12 relative
+        of the course's number, not always equal to it (``course_error`` is).
+        """
         if r is None:
             r = self.residual(b, w)
         np.multiply(r, r, out=self._squares)
         total = self._sum(self._squares, self._squares) + 0.0
         return float(total / float(self.n))
 
+    def course_error(self, b: float, w: float) -> float:
+        """The mean squared error exactly as the course's loop computes it: each square by ``** 2``
+        (pow, as the course's loop does), summed in order. Above ``SEQUENTIAL_LIMIT`` points, ``error``."""
+        r = self.residual(b, w)
+        if not self.in_loop_order:
+            return self.error(b, w, r)
+        try:
+            squares = np.array([v**2 for v in r.tolist()])
+        except OverflowError:  # a square past the largest float: the sum is inf (or NaN) either way
+            return self.error(b, w, r)
+        return float((np.add.accumulate(squares)[-1] + 0.0) / float(self.n))
+
 
 def compute_error_for_line_given_points(b: float, w: float, points: Any) -> float:
-    """The mean squared error (1/N)·Σᵢ (yᵢ − (w·xᵢ + b))² of the line y = w·x + b on ``points``."""
+    """The mean squared error (1/N)·Σᵢ (yᵢ − (w·xᵢ + b))² of the line y = w·x + b on ``points``: the course's
+    number to the last bit up to ``SEQUENTIAL_LIMIT`` points, within 1e-12 relative above."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return _Line(points).error(b, w)
+        return _Line(points).course_error(b, w)
 
 
 def step_gradient(b_current: float, w_current: float, points: Any, learning_rate: float) -> list[float]:
@@ -188,8 +245,9 @@ def gradient_descent_history(
 ) -> Descent:
     """The course's descent with every intermediate (b, m, error) kept, for charts and replays.
 
-    The values are exactly those ``gradient_descent_runner`` passes through, and each error is
-    ``compute_error_for_line_given_points`` at that step. ``on_progress`` gets the fraction done.
+    The values are exactly those ``gradient_descent_runner`` passes through; each error is
+    ``compute_error_for_line_given_points`` at that step within 1e-12 relative (its squares are r·r,
+    cheaper than the course's pow: see ``_Line.error``). ``on_progress`` gets the fraction done.
     """
     line = _Line(points)
     bs = np.empty(num_iterations + 1)
@@ -262,6 +320,23 @@ def standardised_history(
     return Descent(b, m, run.error, run.learning_rate, scaling)
 
 
+def descent(points: Any, starting_b: float, starting_m: float, learning_rate: float, num_iterations: int,
+            standardise: bool = False, on_progress: Callable[[float], None] | None = None) -> Descent:
+    """The regression page's descent: the course's (``gradient_descent_history``), or on standardised x
+    (``standardised_history``) when asked and x has spread; the page says so when it has none."""
+    if standardise and x_has_spread(points):
+        return standardised_history(points, starting_b, starting_m, learning_rate, num_iterations, on_progress)
+    return gradient_descent_history(points, starting_b, starting_m, learning_rate, num_iterations, on_progress)
+
+
+def timed_descent(points: Any, starting_b: float, starting_m: float, learning_rate: float, num_iterations: int,
+                  standardise: bool = False, on_progress: Callable[[float], None] | None = None):
+    """(``descent``'s run, the seconds it took, its path for charts: ``path_frame``), for a log of runs."""
+    started = time.perf_counter()
+    run = descent(points, starting_b, starting_m, learning_rate, num_iterations, standardise, on_progress)
+    return run, time.perf_counter() - started, path_frame(run)
+
+
 def max_stable_learning_rate(points: Any) -> float:
     """The learning rate above which descent on the mean squared error blows up, 2 / λ_max.
 
@@ -277,12 +352,36 @@ def max_stable_learning_rate(points: Any) -> float:
     return float(2 / np.linalg.eigvalsh(hessian)[-1])
 
 
+def steepness_ratio(points: Any) -> float:
+    """How many times more sharply the loss curves along m than along b: ∂²/∂m² ÷ ∂²/∂b² = mean(x²).
+
+    The page explains a slow b (``regression.why_b_slow``) only where this is at least ``STEEP_M``.
+    """
+    x = np.asarray(points, dtype=np.float64)[:, 0]
+    with np.errstate(over="ignore"):
+        return float(np.mean(x * x))
+
+
 # ------------------------------------------------------------------------------ the verdict
 
 FIT_OK = "ok"  # the error never grew: descent is on its way down (or there)
 FIT_DIVERGED_SCALE = "diverged_scale"  # the error grew, and standardising x would make this rate stable
 FIT_DIVERGED_RATE = "diverged_rate"  # the error grew with a rate too large even for x of scale 1
+FIT_DIVERGED_SAME_X = "diverged_same_x"  # the error grew, and x cannot be standardised: its values are all equal
 STANDARD_LR_MAX = 1.0  # on standardised x the loss curves by 2 in every direction: stable below 2 / 2
+STEEP_M = 10.0  # the loss curving this many times more sharply along m than along b is worth explaining
+
+# What the pages' text for each verdict asserts, checked whenever it is shown by
+# tests/test_regression_claims.py over the noise and regression pages' whole slider ranges.
+FIT_CLAIMS = {
+    FIT_OK: "the error never grew by more than rounding; `lr_max` is 2 / the largest curvature of the loss",
+    FIT_DIVERGED_SCALE: "from `step` on the error grows at every step while it is finite; lr > `lr_max`; "
+                        "on standardised x the same rate is stable (lr < STANDARD_LR_MAX)",
+    FIT_DIVERGED_RATE: "from `step` on the error grows at every step while it is finite; lr > `lr_max`; "
+                       "even on standardised x the rate must stay below STANDARD_LR_MAX ≤ lr",
+    FIT_DIVERGED_SAME_X: "from `step` on the error grows at every step while it is finite; lr > `lr_max`; "
+                         "every x is the same, so x cannot be standardised",
+}
 
 
 @dataclass(frozen=True)
@@ -292,7 +391,9 @@ class FitVerdict:
     lr_max: the largest stable learning rate in the units the descent ran in (1 on standardised x).
     step: the first step after which the error grew (None if it never did). overflow_step: the first
     step whose b, m or error is no finite number (None if there is none). last_finite: the last step
-    whose b, m and error are all finite: the numbers the page can print and draw.
+    whose b, m and error are all finite: the numbers the page can print and draw. Where last_finite is
+    short of the step asked for, the page says (``regression.not_a_number``, ``regression.transcript_overflow``)
+    that from overflow_step on the numbers are not finite and that it shows last_finite, the last finite one.
     """
 
     code: str
@@ -309,7 +410,8 @@ def fit_verdict(run: Descent, points: Any, step: int | None = None) -> FitVerdic
 
     A diverged run is blamed on the scale of x only where that is the cause: x was not
     standardised, and on standardised x this rate would be stable (below ``STANDARD_LR_MAX``).
-    Otherwise the rate itself is too large.
+    Otherwise the rate itself is too large, or x cannot be standardised. What each code's text
+    asserts is written in ``FIT_CLAIMS``.
     """
     pts = np.asarray(points, dtype=np.float64)
     end = run.iterations if step is None else max(0, min(int(step), run.iterations))
@@ -323,7 +425,9 @@ def fit_verdict(run: Descent, points: Any, step: int | None = None) -> FitVerdic
         lr_max = max_stable_learning_rate(pts)
     if grew is None and overflow is None:
         code = FIT_OK
-    elif run.scaling is None and run.learning_rate < STANDARD_LR_MAX and x_has_spread(pts):
+    elif run.scaling is None and not x_has_spread(pts):
+        code = FIT_DIVERGED_SAME_X
+    elif run.scaling is None and run.learning_rate < STANDARD_LR_MAX:
         code = FIT_DIVERGED_SCALE
     else:
         code = FIT_DIVERGED_RATE
@@ -497,6 +601,12 @@ def path_frame(run: Descent, most: int = 300) -> pd.DataFrame:
     frame = pd.DataFrame({"iteration": ks, "b": run.b[ks], "m": run.m[ks], "error": run.error[ks]})
     finite = np.isfinite(frame[["b", "m", "error"]]).all(axis=1)
     return frame[finite].reset_index(drop=True)
+
+
+def error_is_zero(path: pd.DataFrame) -> bool:
+    """Whether every error on the path is exactly 0: the line passes through every point, and a log axis
+    has no place for it (the pages say so, ``regression.loss_zero``, instead of drawing an empty chart)."""
+    return bool(len(path)) and bool((path["error"] == 0).all())
 
 
 def line_frame(b: float, m: float, x_lo: float, x_hi: float, label: str) -> pd.DataFrame:

@@ -1,7 +1,6 @@
 """Lesson 5a, the MNIST data: the real count of each digit, a grid of samples per digit, the mean images."""
 
 import io
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -9,17 +8,12 @@ import streamlit as st
 from PIL import Image
 
 from app import ui
-from app.vega import arrow
+from app.charts import mnist_data as charts
 from lessons import mnist
 from lessons import network as nw
 
 PAGE = "mnist_data"
-SPLITS = ("train", "test")
-SETTINGS = {
-    "split": ui.Setting("train", options=SPLITS),
-    "per_digit": ui.Setting(10, 1, 20),
-}
-NOTES_PER_DIGIT = 7_000  # the notes: "every digit has 7000 images"
+SETTINGS = nw.DATA_SETTINGS
 MEAN_PX = 72  # the mean images' shown width
 
 
@@ -56,8 +50,8 @@ def controls(p: ui.Page) -> None:
     columns = st.columns([2, 3, 1], vertical_alignment="bottom")
     columns[0].segmented_control(
         ui.t("mnist.data.split"),
-        SPLITS,
-        format_func={s: ui.t(f"mnist.data.split_{s}") for s in SPLITS}.get,
+        nw.SPLITS,
+        format_func={s: ui.t(f"mnist.data.split_{s}") for s in nw.SPLITS}.get,
         required=True,
         key=p.key("split"),
     )
@@ -70,7 +64,7 @@ def counts_section(data) -> None:
     st.subheader(ui.t("mnist.data.counts"))
     train_counts = mnist.class_counts(data, "train")
     test_counts = mnist.class_counts(data, "test")
-    ui.show_vega(*counts_chart(data.source, ui.lang()))
+    ui.show_vega(*charts.counts_chart(data.source, ui.lang()))
     total = train_counts + test_counts
     st.markdown(
         ui.t(
@@ -94,44 +88,6 @@ def counts_section(data) -> None:
         st.dataframe(counts, hide_index=True)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def counts_chart(source: str, lang: str) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Each digit's count in the training and test sets, stacked, with the notes' 7,000 as a dashed line:
-    a Vega-Lite spec and its data (``ui.show_vega``'s arguments), once per data source and language."""
-    data = ui.mnist_data()
-    digit, split, count = ui.t("mnist.data.digit"), ui.t("mnist.data.split"), ui.t("mnist.data.count")
-    long = pd.concat(
-        pd.DataFrame({"digit": np.arange(10), "split": ui.t(f"mnist.data.split_{name}"), "count": mnist.class_counts(data, name)})
-        for name in SPLITS
-    )
-    bars = {
-        "data": {"name": "counts"},
-        "mark": {"type": "bar"},
-        "encoding": {
-            "x": {"field": "digit", "type": "ordinal", "title": digit, "axis": {"labelAngle": 0}},
-            "y": {"field": "count", "type": "quantitative", "title": count, "stack": True},
-            "color": {"field": "split", "type": "nominal", "title": None, "scale": {"range": ["#d9480f", "#f59f00"]},
-                      "legend": {"orient": "top"}},
-            "order": {"field": "split", "type": "nominal", "sort": "descending"},
-            "tooltip": [
-                {"field": "digit", "type": "ordinal", "title": digit},
-                {"field": "split", "type": "nominal", "title": split},
-                {"field": "count", "type": "quantitative", "title": count, "format": ","},
-            ],
-        },
-    }
-    layers, rows = [bars], {"counts": arrow(long)}
-    if not data.is_fallback:  # the notes' 7,000 is about real MNIST; it would dwarf the small fallback
-        layers.append({
-            "data": {"name": "notes"},
-            "mark": {"type": "rule", "strokeDash": [6, 4], "color": "#555"},
-            "encoding": {"y": {"field": "y", "type": "quantitative"},
-                         "tooltip": {"field": "label", "type": "nominal", "title": ui.t("mnist.data.notes_title")}},
-        })
-        rows["notes"] = arrow({"y": [NOTES_PER_DIGIT], "label": [ui.t("mnist.data.notes_line")]})
-    return {"layer": layers, "height": 300}, rows
-
-
 @st.cache_resource(show_spinner=False, max_entries=16)
 def sample_grid(source: str, split: str, per_digit: int) -> tuple[bytes, int]:
     """One row per digit, ``per_digit`` images in each, scaled ×2 (black where a digit has fewer images),
@@ -149,8 +105,15 @@ def samples_section(data, split: str, per_digit: int) -> None:
     st.subheader(ui.t("mnist.data.samples", k=per_digit))
     grid, width = sample_grid(data.source, split, per_digit)
     # At its own width (60 px a digit and the padding): any narrower and st.image would rescale it on every run.
-    st.image(grid, width=width if per_digit < 12 else "stretch", output_format="PNG")
+    st.image(grid, width=width if per_digit < 12 else "stretch", output_format="PNG",
+             alt=ui.t("access.samples_grid", k=per_digit, split=ui.t(f"mnist.data.split_{split}")))
     st.caption(ui.t("mnist.data.samples_note"))
+
+
+def mean_alts(split: str) -> list[str]:
+    """The mean images' text alternatives: the split's, then each digit's."""
+    name = ui.t(f"mnist.data.split_{split}")
+    return [ui.t("access.mean_all", split=name), *(ui.t("access.mean_digit", digit=d, split=name) for d in range(10))]
 
 
 def means_section(data, split: str) -> None:
@@ -158,18 +121,17 @@ def means_section(data, split: str) -> None:
     st.subheader(ui.t("mnist.data.mean"))
     st.image(mean_pictures(data.source, split),
              caption=[ui.t("mnist.data.mean_all"), *(ui.t("mnist.label", digit=d) for d in range(10))],
-             width=MEAN_PX, output_format="PNG")
+             width=MEAN_PX, output_format="PNG", alt=mean_alts(split))
     st.markdown(ui.t("mnist.data.mean_note"))
 
 
-@st.fragment
+@ui.fragment
 def explore(p: ui.Page, data) -> None:
     """The controls, the sample grid and the mean images: a slider reruns only this part."""
     controls(p)
     with ui.caught():
         samples_section(data, p["split"], p["per_digit"])
         means_section(data, p["split"])
-    p.sync_to_url()  # a fragment rerun skips the page's own URL sync
 
 
 with ui.page(PAGE, SETTINGS) as p:

@@ -4,23 +4,23 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
+from app.charts import regression as charts
 from lessons import regression
 
 PAGE = "noise"
-LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.02, 0.025, 0.03, 0.05]
-SETTINGS = {
-    "w": ui.Setting(2.0, -5.0, 5.0),
-    "b": ui.Setting(1.0, -10.0, 10.0),
-    "noise_mean": ui.Setting(0.01, -3.0, 3.0),
-    "noise_std": ui.Setting(1.0, 0.0, 5.0),
-    "n": ui.Setting(100, 2, 1000),
-    "seed": ui.Setting(0, 0, 999),
-    "lr": ui.Setting(0.02, options=LEARNING_RATES),
-    "iters": ui.Setting(1000, 1, 3000),
-}
-X_RANGE = (0.0, 10.0)
-# What a diverged descent says, by the verdict's code (literal keys, so the string table's tests see them).
-FIT_WORDS = {regression.FIT_DIVERGED_SCALE: "regression.diverged", regression.FIT_DIVERGED_RATE: "regression.diverged_rate"}
+SETTINGS = regression.NOISE_SETTINGS
+X_RANGE = regression.NOISE_X_RANGE
+# What a diverged descent says, by the verdict's code (what each asserts: regression.FIT_CLAIMS).
+FIT_WORDS = {regression.FIT_DIVERGED_SCALE: "regression.diverged", regression.FIT_DIVERGED_RATE: "regression.diverged_rate",
+             regression.FIT_DIVERGED_SAME_X: "regression.diverged_same_x"}
+PRESETS = [
+    ui.Preset("noise.try_clean", {"noise_std": 0.0, "noise_mean": 0.0}),
+    ui.Preset("noise.try_few", {"noise_std": 4.0, "n": 8}),
+    ui.Preset("noise.try_mean", {"noise_mean": 3.0, "noise_std": 1.0}),
+    # the data's x (hence its stable rate) depends on n and the seed alone: these make the limit 0.025
+    ui.Preset("noise.try_lr", {"lr": 0.03, "iters": 300, "n": 100, "seed": 0}),
+    ui.Preset("noise.try_slow", {"lr": 0.001, "iters": 1000}),
+]
 
 
 # A class moves the same sliders from the same start: the data and descent one student's settings
@@ -32,71 +32,22 @@ def fitted(w: float, b: float, n: int, noise_mean: float, noise_std: float, seed
     return points, regression.gradient_descent_history(points, 0.0, 0.0, lr, iters)
 
 
-def scatter_chart(points, lines: list[tuple[str, float, float]], x_lo: float, x_hi: float) -> tuple[dict, dict]:
-    """The points and the lines drawn over them: true (green), descent (orange), closed form (blue, dashed).
-    ``lines``: (label, b, slope) of each, drawn across [x_lo, x_hi]. ``(spec, data)`` for ``ui.show_vega``."""
-    order = [ui.t("regression.line_true"), ui.t("regression.line_gd"), ui.t("regression.line_ls")]
-    dots = {"data": {"name": "points"}, "mark": {"type": "circle", "size": 30, "opacity": 0.6, "color": "#495057"},
-            "encoding": {"x": {"field": "x", "type": "quantitative", "title": "x"},
-                         "y": {"field": "y", "type": "quantitative", "title": "y"},
-                         "tooltip": [{"field": "x", "type": "quantitative", "format": ".3f"},
-                                     {"field": "y", "type": "quantitative", "format": ".3f"}]}}
-    drawn = {"data": {"name": "lines"}, "mark": {"type": "line", "strokeWidth": 2.5}, "encoding": {
-        "x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"},
-        "color": {"field": "line", "type": "nominal", "title": None, "legend": {"orient": "bottom", "columns": 1},
-                  "scale": {"domain": order, "range": ["#2b8a3e", "#d9480f", "#1c7ed6"]}},
-        "strokeDash": {"field": "line", "type": "nominal", "legend": None,
-                       "scale": {"domain": order, "range": [[1, 0], [1, 0], [6, 4]]}},
-        "tooltip": [{"field": "line", "type": "nominal", "title": ui.t("regression.col_line")}]}}
-    return {"height": 340, "layer": [dots, drawn]}, {"points": {"x": points[:, 0], "y": points[:, 1]},
-                                                  "lines": regression.line_columns(lines, x_lo, x_hi)}
-
-
-def loss_chart(path: pd.DataFrame) -> tuple[dict, dict]:
-    """The error against the iteration, on a log axis so the slow tail stays visible (``(spec, data)``)."""
-    shown = path[path["error"] > 0]
-    spec = {"height": 260, "data": {"name": "loss"}, "mark": {"type": "line", "color": "#d9480f"}, "encoding": {
-        "x": {"field": "iteration", "type": "quantitative", "title": ui.t("regression.iteration")},
-        "y": {"field": "error", "type": "quantitative", "title": ui.t("regression.mse"), "scale": {"type": "log"}},
-        "tooltip": [{"field": "iteration", "type": "quantitative", "title": ui.t("regression.iteration")},
-                    {"field": "error", "type": "quantitative", "title": ui.t("regression.mse"), "format": ".6g"}]}}
-    return spec, {"loss": {"iteration": shown["iteration"], "error": shown["error"]}}
-
-
-def noise_chart(noise) -> tuple[dict, dict]:
-    """A histogram of the noise the points carry around the true line (``(spec, data)``)."""
-    count = {"aggregate": "count", "type": "quantitative", "title": ui.t("regression.count")}
-    spec = {"height": 260, "data": {"name": "noise"}, "mark": {"type": "bar", "color": "#868e96"}, "encoding": {
-        "x": {"field": "noise", "type": "quantitative", "bin": {"maxbins": 30}, "title": "ε = y − (w·x + b)"},
-        "y": count, "tooltip": [count]}}
-    return spec, {"noise": {"noise": noise}}
-
-
-PRESETS = [
-    ui.Preset("regression.noise.try_clean", {"noise_std": 0.0, "noise_mean": 0.0}),
-    ui.Preset("regression.noise.try_few", {"noise_std": 4.0, "n": 8}),
-    ui.Preset("regression.noise.try_mean", {"noise_mean": 3.0, "noise_std": 1.0}),
-    ui.Preset("regression.noise.try_lr", {"lr": 0.03, "iters": 300}),
-    ui.Preset("regression.noise.try_slow", {"lr": 0.001, "iters": 1000}),
-]
-
-
 def controls(p: ui.Page) -> None:
     """The true line and its noise, then the descent's settings and a reset."""
     # One row per pair, so a phone stacks them in reading order (w, b, μ, σ, N, seed).
     c1, c2 = st.columns(2)
-    c1.slider(ui.t("regression.noise.w"), -5.0, 5.0, step=0.1, key=p.key("w"))
-    c2.slider(ui.t("regression.noise.b"), -10.0, 10.0, step=0.1, key=p.key("b"))
+    c1.slider(ui.t("noise.w"), -5.0, 5.0, step=0.1, key=p.key("w"))
+    c2.slider(ui.t("noise.b"), -10.0, 10.0, step=0.1, key=p.key("b"))
     c1, c2 = st.columns(2)
-    c1.slider(ui.t("regression.noise.noise_mean"), -3.0, 3.0, step=0.01, key=p.key("noise_mean"))
-    c2.slider(ui.t("regression.noise.noise_std"), 0.0, 5.0, step=0.1, key=p.key("noise_std"))
+    c1.slider(ui.t("noise.noise_mean"), -3.0, 3.0, step=0.01, key=p.key("noise_mean"))
+    c2.slider(ui.t("noise.noise_std"), 0.0, 5.0, step=0.1, key=p.key("noise_std"))
     c1, c2 = st.columns(2)
-    c1.slider(ui.t("regression.noise.n"), 2, 1000, step=1, key=p.key("n"))
-    c2.number_input(ui.t("regression.noise.seed"), 0, 999, step=1, key=p.key("seed"))
-    st.select_slider(ui.t("regression.lr"), options=LEARNING_RATES, format_func=lambda v: f"{v:g}", key=p.key("lr"),
-                     help=ui.t("regression.lr_help"))
+    c1.slider(ui.t("noise.n"), 2, 1000, step=1, key=p.key("n"))
+    c2.number_input(ui.t("noise.seed"), 0, 999, step=1, key=p.key("seed"))
+    st.select_slider(ui.t("regression.lr"), options=regression.NOISE_LEARNING_RATES, format_func=lambda v: f"{v:g}",
+                     key=p.key("lr"), help=ui.t("regression.lr_help"))
     st.slider(ui.t("regression.iters"), 1, 3000, step=1, key=p.key("iters"))
-    st.caption(ui.t("regression.noise.start_note"))
+    st.caption(ui.t("noise.start_note"))
     p.reset_button()
 
 
@@ -130,47 +81,48 @@ def experiment(p: ui.Page) -> None:
     grew = verdict.step if verdict.code != regression.FIT_OK else None
     gd_b, gd_w = float(run.b[verdict.last_finite]), float(run.m[verdict.last_finite])
 
+    said = charts.fit_sentence(run, verdict, best, "w")
+    ui.announce(said, key=f"{PAGE}.fit")
     with chart_col:
-        lines = [(ui.t("regression.line_true"), b, w)]
-        if grew is None:
-            lines.append((ui.t("regression.line_gd"), gd_b, gd_w))
-        if best is not None:
-            lines.append((ui.t("regression.line_ls"), best[0], best[1]))
-        ui.show_vega(*scatter_chart(points, lines, *X_RANGE))
+        lines = [("true", b, w)] + ([("gd", gd_b, gd_w)] if grew is None else []) + ([("ls", *best)] if best is not None else [])
+        ui.show_vega(*charts.scatter_chart(points, lines, *X_RANGE, ["true", "gd", "ls"], height=340, number_format=".3f"),
+                     description=ui.t("access.points_chart", n=len(points), said=said))
         if grew is not None:
             st.warning(ui.t(FIT_WORDS[verdict.code], lr=f"{lr:g}", step=grew, lr_max=f"{verdict.lr_max:.3g}"))
         if best is None:
             st.warning(ui.t("regression.no_spread"))
         elif grew is None:
-            st.caption(ui.t("regression.noise.gap", dw=f"{abs(gd_w - best[1]):.2e}", db=f"{abs(gd_b - best[0]):.2e}",
-                            iters=iters))
+            st.caption(ui.t("noise.gap", dw=f"{abs(gd_w - best[1]):.2e}", db=f"{abs(gd_b - best[0]):.2e}", iters=iters))
 
-    names = [ui.t("regression.noise.tab.why"), ui.t("regression.noise.tab.surface"), ui.t("regression.noise.tab.loss"),
-             ui.t("regression.noise.tab.noise"), ui.t("regression.noise.tab.numbers")]
+    names = [ui.t("noise.tab.why"), ui.t("noise.tab.surface"), ui.t("noise.tab.loss"), ui.t("noise.tab.noise"),
+             ui.t("noise.tab.numbers")]
     why, surface, loss, noise_tab, numbers = st.tabs(names, key=p.key("__tab"), on_change="rerun")
     with why:
         if why.open:
-            st.markdown(ui.t("regression.noise.intro"))
-            st.markdown(ui.t("regression.noise.why_sum_title"))
-            st.markdown(ui.t("regression.noise.why_sum", n=len(points)))
+            st.markdown(ui.t("noise.intro"))
+            st.markdown(ui.t("noise.why_sum_title"))
+            st.markdown(ui.t("noise.why_sum", n=len(points)))
     with surface:
         if surface.open:
             path = regression.path_frame(run)
             box = regression.contour_view_box(path, [(0.0, 0.0), (b, w)], best, diverged=grew is not None)
-            ui.show_vega(*ui.loss_contour_chart(points, path, best, box))
+            ui.show_vega(*charts.loss_contour_chart(points, path, best, box),
+                         description=ui.t("access.contour_chart", slope="w", said=said))
             st.caption(ui.t("regression.contour_caption"))
     with loss:
         if loss.open:
             path = regression.path_frame(run)
-            if path["error"].gt(0).any():
-                ui.show_vega(*loss_chart(path))
-            else:
+            if regression.error_is_zero(path):
                 st.info(ui.t("regression.loss_zero"))
+            else:
+                ui.show_vega(*charts.error_chart(path, height=260, title="regression.mse", number_format=".6g"),
+                             description=ui.t("access.error_chart", said=said))
     with noise_tab:
         if noise_tab.open:
             noise = regression.noise_of(points, w, b)
-            ui.show_vega(*noise_chart(noise))
-            st.caption(ui.t("regression.noise.hist_caption", mean=f"{noise.mean():.3f}", std=f"{noise.std():.3f}",
+            ui.show_vega(*charts.noise_chart(noise),
+                         description=ui.t("access.noise_chart", mean=f"{noise.mean():.3f}", std=f"{noise.std():.3f}"))
+            st.caption(ui.t("noise.hist_caption", mean=f"{noise.mean():.3f}", std=f"{noise.std():.3f}",
                             set_mean=f"{p['noise_mean']:g}", set_std=f"{p['noise_std']:g}"))
     with numbers:
         if numbers.open:
@@ -181,10 +133,9 @@ def experiment(p: ui.Page) -> None:
                 rows.append((ui.t("regression.line_ls"), best[1], best[0]))
             compare_table(points, rows)
     ui.take_home(p, SETTINGS)
-    p.sync_to_url()  # a fragment's rerun skips the page's own sync at the end
 
 
 with ui.page(PAGE, SETTINGS) as p:
     p.try_it(PRESETS)
     with ui.caught():
-        st.fragment(experiment, key=p.key("__experiment"))(p)
+        ui.fragment(experiment, key=p.key("__experiment"))(p)

@@ -27,9 +27,9 @@ import pandas  # noqa: F401
 import torch
 from streamlit.web import cli
 
+import classroom
 import lessons
 from app import heap
-
 
 # Imported after a freeze, a module's objects stay in the collector's sight: every post-run collection
 # walks them. These are what Streamlit's web server (started after the freeze) and the pages' first
@@ -93,14 +93,16 @@ def touch_lazy_imports() -> None:
 
 
 def freeze_imports() -> int:
-    """Import every lesson module (and so their libraries), the UI and the web server's modules, run
-    torch's lazy imports, collect once, then freeze; the frozen count."""
+    """Import every lesson and classroom module (and so their libraries), the UI and the web server's
+    modules, run torch's lazy imports, collect once, then freeze; the frozen count."""
     sys.modules.setdefault("triton", None)  # before anything imports torch._dynamo: why in touch_lazy_imports
-    for module in pkgutil.iter_modules(lessons.__path__):
-        try:
-            importlib.import_module(f"lessons.{module.name}")
-        except Exception as exc:  # noqa: BLE001 - freezing is an optimisation; the app reports its own import errors
-            print(f"serve.worker: lessons.{module.name} not preloaded ({exc})", file=sys.stderr)
+    for package in (lessons, classroom):
+        for module in pkgutil.iter_modules(package.__path__):
+            name = f"{package.__name__}.{module.name}"
+            try:
+                importlib.import_module(name)
+            except Exception as exc:  # noqa: BLE001 - freezing is an optimisation; the app reports its own import errors
+                print(f"serve.worker: {name} not preloaded ({exc})", file=sys.stderr)
     try:
         preload_later_imports()
     except Exception as exc:  # noqa: BLE001 - as below
@@ -118,11 +120,12 @@ def warm_draw_model() -> threading.Thread:
     so the first student on the draw page is not the one who waits for it (``WARM_MODELS=1``)."""
 
     def warm() -> None:
+        from classroom import models
         from lessons import mlp, mnist
 
         try:
             data = mnist.load_mnist()
-            mlp.train_cached(mlp.preset_for(mlp.DRAW_DEFAULT, data), data)
+            models.train_cached(mlp.preset_for(mlp.DRAW_DEFAULT, data), data)
         except Exception as exc:  # noqa: BLE001 - warming is a courtesy; the page trains on demand
             print(f"serve.worker: the draw model was not warmed ({exc})", file=sys.stderr)
 

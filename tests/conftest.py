@@ -1,10 +1,16 @@
-"""Shared test helpers: paths to ../shared, and an AppTest of the whole multipage app."""
+"""Shared test helpers: paths to ../shared, an AppTest of the whole multipage app, the pages on the
+offline digits with their Vega-Lite specs checked, and the hypothesis profiles (ci, deep)."""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import tempfile
+from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
+from typing import Self
 
 import pytest
 from hypothesis import settings
@@ -12,14 +18,34 @@ from streamlit.testing.v1 import AppTest
 
 from app import streamlit_compat
 
-# Each test session trains into its own on-disk model store (lessons.modelstore), so no test
+# Each test session trains into its own on-disk model store (classroom.modelstore), so no test
 # finds a model that an earlier run, or the developer's server, left in data/models/.
 os.environ["MODEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="test-model-cache-")
+os.environ["BROWSER_WORK_DIR"] = tempfile.mkdtemp(prefix="test-browser-work-")
 
 # CI runs the same examples every time, so a green main stays green; locally hypothesis explores.
+# HYPOTHESIS_PROFILE=deep (make test-deep) hunts for a property that holds only by luck: every
+# property test runs DEEP_FACTOR times its own number of examples, from a fresh random seed, with no
+# deadline (a slow example on a busy machine is not a counterexample).
+DEEP_FACTOR = int(os.environ.get("HYPOTHESIS_DEEP_FACTOR", "20"))
 settings.register_profile("ci", derandomize=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+settings.register_profile("deep", derandomize=False, deadline=None)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else None)
+if PROFILE:
+    settings.load_profile(PROFILE)
+
+
+def pytest_collection_modifyitems(config, items):
+    """In the deep profile, multiply each property test's own ``max_examples`` (most tests set theirs)."""
+    if PROFILE != "deep":
+        return
+    for item in items:
+        test = getattr(item, "obj", None)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)
+        if getattr(test, "is_hypothesis_test", False) and own is not None:
+            test._hypothesis_internal_use_settings = settings(
+                own, max_examples=own.max_examples * DEEP_FACTOR, derandomize=False, deadline=None)
+
 
 streamlit_compat.start_every_run_in_app_navigation()  # the fresh-server first request: tests/e2e
 
@@ -70,3 +96,71 @@ def tiny_data(source: str, n: int = 64, seed: int = 0):
         rng.integers(0, 10, 16).astype(np.int64),
         source=source,
     )
+
+
+# ------------------------------------------------------------------ pages as a class sees them
+
+
+def vega_lite_specs(at: AppTest) -> list[dict]:
+    """Every Vega-Lite spec on the page: altair charts and the specs built in ``app/charts``."""
+    return [json.loads(chart.proto.spec) for chart in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")]
+
+
+@functools.cache
+def _vega_lite_schema() -> dict:
+    from altair.vegalite.v6.schema.core import load_schema
+
+    return load_schema()
+
+
+def assert_valid_vega_lite(spec: dict) -> None:
+    """Raise on a spec the Vega-Lite schema refuses (the pages send their specs unchecked: altair's
+    check costs most of a rerun, so it is done here instead)."""
+    from altair.utils.schemapi import validate_jsonschema
+
+    validate_jsonschema(spec, _vega_lite_schema())
+
+
+RENDER_EPOCHS = 1  # the class models a render test reads are trained this long, on RENDER_IMAGES digits
+RENDER_IMAGES = 512
+
+
+class OneThread:
+    """Training slots (see ``lessons.mlp.train``) of one thread: on a machine shared with other busy
+    processes, a small network trains many times faster on one thread than on several."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def fair_share(self) -> int:
+        return 1
+
+
+@pytest.fixture(scope="module")
+def offline_mnist(tmp_path_factory):
+    """No MNIST anywhere: the app falls back to scikit-learn's small digits. The class models a page
+    trains on its first visit (each preset of ``lessons.mlp.PRESETS`` and the quick start's recipe)
+    are already in the class's model cache, trained for one epoch on a few hundred digits: a render
+    test checks that the page draws, not what a full training learns."""
+    from app import ui
+    from classroom import models
+    from lessons import mlp, mnist
+
+    empty = tmp_path_factory.mktemp("no-mnist")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MNIST_DIR", str(empty))
+        mp.setattr(mnist, "DEFAULT_ROOT", empty / "no-mnist-here")
+        ui.mnist_data.clear()
+        data = mnist.load_mnist()
+        assert data.is_fallback
+        few = data._replace(train_images=data.train_images[:RENDER_IMAGES], train_labels=data.train_labels[:RENDER_IMAGES])
+        configs = {mlp.preset_for(name, data) for name in mlp.PRESETS} | {mlp.recipe_for(data)}
+        quick = {(config, data.source): mlp.train_config(replace(config, epochs=RENDER_EPOCHS, augment=0.0), few,
+                                                      slots=OneThread())
+                 for config in configs}
+        mp.setattr(models, "_cache", OrderedDict(quick))  # the class's own cache comes back afterwards
+        yield data
+        ui.mnist_data.clear()

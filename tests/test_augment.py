@@ -7,8 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import ndimage
 
+from app.i18n import STRINGS
 from lessons import augment
 from lessons.augment import AugmentError, augment_batch, distort
 
@@ -159,3 +162,84 @@ def test_bad_input_gives_a_coded_error(call, code):
     with pytest.raises(AugmentError) as caught:
         call()
     assert caught.value.code == code
+
+
+# ------------------------------------------------- the claims lesson 7's sliders and texts make
+
+
+
+def slider(kind: str):
+    spec = augment.DISTORTIONS[kind]
+    return st.floats(spec.low, spec.high)
+
+
+def bar(rows=(4, 24), cols=(13, 15)) -> torch.Tensor:
+    image = torch.zeros(1, 28, 28)
+    image[0, rows[0]:rows[1], cols[0]:cols[1]] = 1.0
+    return image
+
+
+@settings(max_examples=40, deadline=None)
+@given(slider("slant"))
+def test_slant_shifts_the_top_right_by_its_amount_per_row_up(amount):
+    """``handwriting.unit.shear``: the shift to the right per row up, over the slider's range."""
+    out = distort(bar(), "slant", amount)[0].numpy()
+    top, bottom = ndimage.center_of_mass(out[6:9])[1], ndimage.center_of_mass(out[19:22])[1]
+    assert top - bottom == pytest.approx(amount * 13, abs=0.6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(slider("rotation"))
+def test_rotation_turns_clockwise_by_its_degrees(amount):
+    """``handwriting.unit.degrees``: positive turns clockwise (the top of an upright bar goes right)."""
+    out = distort(bar(rows=(4, 24), cols=(13, 15)), "rotation", amount)[0].numpy()
+    rows, cols = np.nonzero(out > 0.3)
+    weights = out[rows, cols]
+    # the bar's direction from its second moments: angle from the vertical, clockwise positive
+    r, c = rows - np.average(rows, weights=weights), cols - np.average(cols, weights=weights)
+    angle = 0.5 * np.degrees(np.arctan2(-2 * np.average(r * c, weights=weights),
+                                         np.average(r * r - c * c, weights=weights)))
+    assert angle == pytest.approx(amount, abs=3.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(slider("scale"))
+def test_scale_multiplies_the_size_by_its_factor(amount):
+    """``handwriting.unit.factor``: the digit's size times the factor."""
+    out = distort(bar(rows=(6, 22), cols=(12, 16)), "scale", amount)[0].numpy()
+    rows = np.flatnonzero(out.max(axis=1) > 0.5)
+    assert len(rows) == pytest.approx(16 * amount, abs=1.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(slider("shift"))
+def test_shift_moves_right_and_down_by_its_pixels(amount):
+    """``handwriting.unit.pixels`` for shift: right and down by the amount."""
+    image = square(4)
+    out = distort(image, "shift", amount)[0].numpy()
+    before, after = ndimage.center_of_mass(image[0].numpy()), ndimage.center_of_mass(out)
+    assert after[0] - before[0] == pytest.approx(amount, abs=0.1)
+    assert after[1] - before[1] == pytest.approx(amount, abs=0.1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from([a for a in np.arange(-1.0, 2.01, 1.0)]))
+def test_thickness_adds_its_pixels_to_each_side_of_a_stroke(amount):
+    """``handwriting.unit.pixels`` for thickness: pixels added to (below 0, taken from) each side."""
+    out = distort(bar(rows=(4, 24), cols=(12, 16)), "thickness", float(amount))[0].numpy()
+    row = out[14]
+    assert np.count_nonzero(row > 0.5) == 4 + 2 * amount
+
+
+def test_the_training_ranges_the_texts_quote_are_the_ones_training_uses():
+    """``handwriting.try_wobble``, ``handwriting.try_thin`` and ``handwriting.samples`` quote the training's
+    limits and the share of a batch it distorts."""
+    from lessons import mlp
+
+    assert mlp.AUGMENTED_SHARE == 0.5
+    for lang, half in (("zh", "一半"), ("en", "half of every batch")):
+        assert half in STRINGS["handwriting.try_wobble"][lang] and half in STRINGS["handwriting.samples"][lang]
+        wobble = STRINGS["handwriting.try_wobble"][lang]
+        assert f"{augment.MAX_ROTATION:g}°" in wobble and f"{augment.MAX_ELASTIC:g}" in wobble
+        thin = STRINGS["handwriting.try_thin"][lang]
+        assert f"{-augment.THICKNESS_RANGE[0]:g}" in thin and f"{augment.THICKNESS_RANGE[1]:g}" in thin

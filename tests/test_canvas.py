@@ -252,11 +252,12 @@ def redraw(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def digits_and_model():
     """Real MNIST and the draw page's own model: the course's recipe, from the process-wide cache
     (trained once per test run, shared with any other test that asks for it)."""
+    from classroom import models
     from lessons import mlp, mnist
 
     data = mnist.load_mnist(mnist_dir())
     assert data.problem is None, data.problem
-    return data, mlp.train_cached(mlp.COURSE_RECIPE, data).model
+    return data, models.train_cached(mlp.COURSE_RECIPE, data).model
 
 
 @pytest.mark.slow
@@ -285,10 +286,11 @@ def test_redrawn_mnist_digits_are_read_almost_as_well_as_the_originals(digits_an
 def test_mnist_digits_redrawn_with_a_thin_pen_are_read_almost_as_well():
     """The issue's thin-pen goal: the same redrawn digits, thinned to a 5 px pen, read by the draw
     page's default model at >= 0.97 of its accuracy on the originals."""
+    from classroom import models
     from lessons import handwriting, mlp, mnist
 
     data = mnist.load_mnist(mnist_dir())
-    model = mlp.train_cached(mlp.PRESETS[mlp.DRAW_DEFAULT], data).model
+    model = models.train_cached(mlp.PRESETS[mlp.DRAW_DEFAULT], data).model
     rng = np.random.default_rng(7)
     pick = rng.choice(len(data.test_labels), size=1500, replace=False)
     images, labels = data.test_images[pick], np.asarray(data.test_labels[pick])
@@ -359,7 +361,7 @@ def test_page_asks_for_a_digit_and_names_the_course_model():
     at = open_page("pages/draw.py", lang="en", query={"model": "course"}, timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     assert STRINGS["draw.empty"]["en"] in [i.value for i in at.info]
-    assert "“Course recipe” network" in captions(at)
+    assert "“" + STRINGS["draw.model.course"]["en"] + "”" in captions(at)
 
 
 def test_page_reads_with_the_students_own_model_when_there_is_one():
@@ -547,9 +549,9 @@ def test_bombs_are_refused_before_decoding():
     assert caught.value.code == "bomb"
 
 
-def test_pillows_own_bomb_check_is_a_coded_error(monkeypatch):
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # a 280×280 picture is now "a bomb" to Pillow
-    for pixels in (2000, 1_000_000):  # Pillow warns between 1× and 2× its limit, refuses beyond
+def test_the_bomb_limit_is_a_coded_error(monkeypatch):
+    monkeypatch.setattr(canvas, "BOMB_PIXELS", 1000)  # a 45×45 picture is now "a bomb"
+    for pixels in (2000, 1_000_000):
         with pytest.raises(canvas.ImageError) as caught:
             canvas.read_image_file(encoded(draw("zero", size=(int(pixels**0.5),) * 2, box=(2, 2, 30, 30), width=2)))
         assert caught.value.code == "bomb"
@@ -588,3 +590,148 @@ def test_the_steps_are_named_in_order_for_the_page():
     assert names == ["ink", "cleaned", "cropped", "thickened", "scaled", "placed"]
     assert steps.thickened.shape[0] > steps.cropped.shape[0]  # the thin pen was widened
     assert steps.placed.shape == (28, 28)
+
+
+# ---------------------------------------------------- the claims the draw page's texts make
+
+
+def claim(key: str, lang: str, **fields) -> str:
+    return STRINGS[key][lang].format(**fields)
+
+
+probability_rows = arrays(np.float64, 10, elements=st.floats(0.0, 1.0)).filter(lambda p: p.sum() > 1e-6).map(
+    lambda p: p / p.sum())
+
+
+@settings(max_examples=300, deadline=None)
+@given(probability_rows)
+def test_the_reading_and_the_unsure_warning_say_what_the_probabilities_say(p):
+    """``draw.reads`` names the most likely digit and its probability; ``draw.unsure`` shows exactly when
+    that probability is under 60 %, and names the two most likely digits in order."""
+    reading = canvas.read_probabilities(p)
+    assert p[reading.digit] == p.max() and reading.probability == p.max()
+    others = np.delete(p, reading.digit)
+    assert reading.runner_up != reading.digit and p[reading.runner_up] == others.max()
+    assert reading.unsure == (p.max() < canvas.UNSURE_BELOW)
+    if reading.unsure:
+        shown = {"percent": f"{reading.probability:.0%}", "runner_percent": f"{reading.runner_up_probability:.0%}"}
+        assert int(shown["percent"][:-1]) <= 100 * canvas.UNSURE_BELOW  # never "unsure" at a shown 61 %
+        assert int(shown["runner_percent"][:-1]) <= int(shown["percent"][:-1])
+        for lang in ("zh", "en"):
+            text = claim("draw.unsure", lang, digit=reading.digit, runner_up=reading.runner_up, **shown)
+            assert text.index(str(reading.digit)) < text.index(str(reading.runner_up)) or reading.digit == reading.runner_up
+    assert f"{canvas.UNSURE_BELOW:.0%}" == "60%"
+
+
+accuracies = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.floats(0.0, 1.0))
+loss_histories = st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(accuracies, loss_histories)
+def test_a_network_is_called_diverged_or_useless_only_when_it_is(accuracy, losses):
+    """``draw.model_problem.diverged``: its accuracy or a loss is not finite. ``draw.model_problem.chance``:
+    its shown test accuracy is at most twice guessing's 10 %, so most of its answers are wrong."""
+    problem = canvas.reader_problem(accuracy, losses)
+    finite = accuracy is not None and np.isfinite(accuracy) and np.isfinite(losses).all()
+    assert (problem == "diverged") == (not finite)
+    if problem == "chance":
+        assert accuracy <= 2 * canvas.GUESSING and accuracy < 0.5
+        assert float(f"{accuracy:.1%}"[:-1]) <= 100 * canvas.USELESS_AT_MOST
+    if problem is None:
+        assert accuracy > canvas.USELESS_AT_MOST
+    assert canvas.GUESSING == 1 / 10 and "10%" in STRINGS["draw.model_problem.chance"]["zh"]
+    assert "10 %" in STRINGS["draw.model_problem.chance"]["en"]
+
+
+def test_the_students_own_network_is_missing_diverged_or_judged_like_any_other():
+    """``draw.model_problem.none``: no network from 5c, and the last 5c run (if any) did not diverge."""
+    assert canvas.problem_of(None) == "none" and canvas.problem_of(None, last_run_diverged=True) == "diverged"
+    good = type("Trained", (), {"accuracy": 0.9, "history": pd.DataFrame({"loss": [2.0, 0.5]})})()
+    nan_loss = type("Trained", (), {"accuracy": 0.9, "history": pd.DataFrame({"loss": [2.0, np.nan]})})()
+    useless = type("Trained", (), {"accuracy": 0.15, "history": pd.DataFrame({"loss": [2.3, 2.3]})})()
+    assert [canvas.problem_of(m) for m in (good, nan_loss, useless)] == [None, "diverged", "chance"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrays(np.float64, 10, elements=st.floats(allow_nan=True, allow_infinity=True)))
+def test_probabilities_are_called_broken_exactly_when_one_is_not_finite(p):
+    """``draw.model_problem.nan``: some probability for this image is NaN or infinite."""
+    assert canvas.probabilities_broken(p) == (not np.isfinite(p).all())
+
+
+def ink_centre_and_edges(result: np.ndarray) -> tuple[float, float, bool, bool]:
+    rows = np.flatnonzero(result.any(axis=1))
+    cols = np.flatnonzero(result.any(axis=0))
+    row, col = ndimage.center_of_mass(result)
+    return row, col, rows[0] == 0 or rows[-1] == 27, cols[0] == 0 or cols[-1] == 27
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.sampled_from(["zero", "one", "seven"]),
+    pen=st.integers(canvas.SETTINGS["stroke"].lo, canvas.SETTINGS["stroke"].hi),
+    side=st.integers(60, 260),
+    x=st.floats(0, 1),
+    y=st.floats(0, 1),
+)
+def test_how_big_and_where_a_digit_is_drawn_no_longer_matters(shape, pen, side, x, y):
+    """``draw.how``: whatever the pen (the page's whole range) and wherever and however big the digit is
+    drawn, its longer side becomes 20 px and its centre of mass lands on (14, 14) (as near as the whole
+    digit fits in the field, for a top-heavy one)."""
+    width = side // 2 if shape == "zero" else side * 2 // 3
+    x0 = round(x * (canvas.CANVAS_PX - width - 1))
+    y0 = round(y * (canvas.CANVAS_PX - side - 1))
+    result = preprocess_canvas(draw(shape, box=(x0, y0, x0 + width, y0 + side), width=pen))
+    assert result is not None
+    assert max(bounding_box(result, level=0.0)) in (19, 20, 21)
+    row, col, touches_rows, touches_cols = ink_centre_and_edges(result)
+    assert abs(row - canvas.CENTRE) <= 0.75 or touches_rows, row
+    assert abs(col - canvas.CENTRE) <= 0.75 or touches_cols, col
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.sampled_from(["zero", "one", "seven"]),
+       pen=st.integers(canvas.SETTINGS["stroke"].lo, canvas.SETTINGS["stroke"].hi), side=st.integers(100, 260))
+def test_a_thin_pen_is_thickened_to_about_mnists_width_and_a_thick_one_is_never_thinned(shape, pen, side):
+    """``draw.how``, ``draw.try_thin`` and ``draw.try_thick``: strokes thinner than MNIST's (relative to the
+    digit's size) are widened to about MNIST's width; no stroke is ever made thinner."""
+    width = side // 2 if shape == "zero" else side * 2 // 3
+    steps = canvas.preprocessing_steps(draw(shape, box=(10, 10, 10 + width, 10 + side), width=pen))
+    before = canvas.stroke_width(steps.cropped) / max(steps.cropped.shape)
+    after = canvas.stroke_width(steps.thickened) / max(steps.thickened.shape)
+    margin = (steps.thickened.shape[0] - steps.cropped.shape[0]) // 2
+    inner = steps.thickened[margin:margin + steps.cropped.shape[0], margin:margin + steps.cropped.shape[1]]
+    assert (inner >= steps.cropped).all()  # never thinned
+    if before < canvas.MNIST_STROKE:
+        assert after >= 0.7 * canvas.MNIST_STROKE, (before, after)
+    else:
+        assert steps.thickened is steps.cropped
+
+
+def test_a_tiny_digit_comes_out_as_big_as_a_big_one_with_thicker_strokes():
+    """``draw.try_small``: a tiny 7 in a corner is as big and as central as a big 7, only thicker."""
+    pen = canvas.SETTINGS["stroke"].default
+    tiny = preprocess_canvas(draw("seven", box=(5, 5, 45, 65), width=pen))
+    big = preprocess_canvas(draw("seven", box=(40, 30, 200, 250), width=pen))
+    assert max(bounding_box(tiny)) == max(bounding_box(big))
+    assert np.allclose(ndimage.center_of_mass(tiny), ndimage.center_of_mass(big), atol=1.0)
+    assert thickness_in_box(tiny) > 1.5 * thickness_in_box(big)
+
+
+def test_the_preparation_text_says_which_steps_mnist_did():
+    """``draw.how``: MNIST only cropped, scaled and centred; ink, clean and thicken are this page's own."""
+    for lang, mnist_too, own in (("zh", "（MNIST 也做）", "（本頁）"), ("en", "(MNIST too)", "(this page)")):
+        how = STRINGS["draw.how"][lang]
+        steps = [line for line in how.splitlines() if line[:2] in {f"{i}." for i in range(1, 7)}]
+        assert len(steps) == len(canvas.Steps._fields) == 6
+        assert [mnist_too in s for s in steps] == [False, False, True, False, True, True]
+        assert [own in s for s in steps] == [True, True, False, True, False, False]
+        assert f"{canvas.MNIST_STROKE * canvas.BOX:.1f}" in how and str(canvas.BOX) in how
+
+
+def test_the_fallback_note_counts_the_digits_the_network_learned_from():
+    from lessons import mnist
+
+    trained_on = len(mnist.fallback_digits().train_images)
+    assert f"{trained_on:,}" in STRINGS["draw.fallback"]["zh"] and f"{trained_on:,}" in STRINGS["draw.fallback"]["en"]

@@ -1,4 +1,4 @@
-"""The class board (issue 15): storage on SQLite and a real PostgreSQL, validation, the teacher's
+"""The class board: storage on SQLite and a real PostgreSQL, validation, the teacher's
 controls, load, crashes, and the pure helpers the class page draws with."""
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from lessons import classboard as cb
-from lessons.classboard import BoardError, ClassBoard
+from classroom import classboard as cb
+from classroom.classboard import BoardError, ClassBoard
+from lessons import network
 from tests.pg import postgres_url  # noqa: F401  (the session fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -395,7 +396,7 @@ def test_the_rate_limit_holds_under_a_burst_from_one_client(board, room):
 def test_the_schema_is_versioned_and_migrated_once(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
     with ClassBoard(url, teacher_code=TEACHER) as board:
-        assert board.schema_version() == cb.SCHEMA_VERSION == 1
+        assert board.schema_version() == cb.SCHEMA_VERSION == len(cb.MIGRATIONS) == 2
         room = board.open_room(TEACHER)
         board.post_run(room, "Mei", {}, 0.5, 1.0)
     calls = []
@@ -405,10 +406,10 @@ def test_the_schema_is_versioned_and_migrated_once(tmp_path, monkeypatch):
         conn.execute(sa.text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
 
     monkeypatch.setattr(cb, "MIGRATIONS", [*cb.MIGRATIONS, add_notes])
-    monkeypatch.setattr(cb, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(cb, "SCHEMA_VERSION", 3)
     for _ in range(2):
         with ClassBoard(url, teacher_code=TEACHER) as board:
-            assert board.schema_version() == 2 and len(board.runs(room)) == 1
+            assert board.schema_version() == 3 and len(board.runs(room)) == 1
             assert "notes" in sa.inspect(board.engine).get_table_names()
     assert calls == [1]
 
@@ -469,7 +470,7 @@ def test_sixty_students_posting_at_once_lose_nothing(board, room):
 
 CHILD_POSTER = textwrap.dedent("""
     import sys, numpy as np
-    from lessons.classboard import ClassBoard
+    from classroom.classboard import ClassBoard
     board = ClassBoard(sys.argv[1], teacher_code="t")
     room = sys.argv[2]
     image = np.random.default_rng(0).random((28, 28))
@@ -523,7 +524,7 @@ def test_a_process_killed_mid_write_leaves_the_database_consistent(db_url):
 
 CHILD_HALFWAY = textwrap.dedent("""
     import sys, time
-    from lessons import classboard as cb
+    from classroom import classboard as cb
     board = cb.ClassBoard(sys.argv[1], teacher_code="t")
 
     def halfway(conn):  # the entry's row is written, its details are not: then the process dies
@@ -560,7 +561,7 @@ def test_a_process_killed_inside_a_transaction_leaves_no_trace(db_url):
 
 CHILD_PEER = textwrap.dedent("""
     import sys, time
-    from lessons.classboard import ClassBoard
+    from classroom.classboard import ClassBoard
     board = ClassBoard(sys.argv[1], teacher_code="t")
     room = sys.argv[2]
     print(board.post_run(room, "from the other process", {"pid": 2}, 0.8, 2.0), flush=True)
@@ -685,14 +686,14 @@ def test_a_model_answering_the_wrong_shape_is_reported():
 
 def test_montage_places_each_image_in_its_cell():
     images = [np.full((28, 28), 10 * (k + 1), dtype=np.uint8) for k in range(7)]
-    picture = cb.montage(images, columns=3, gap=2)
+    picture = network.montage(images, columns=3, gap=2)
     assert picture.shape == (3 * 30 - 2, 3 * 30 - 2) and picture.dtype == np.uint8
     for k in range(7):
         r, c = divmod(k, 3)
         assert (picture[r * 30:r * 30 + 28, c * 30:c * 30 + 28] == 10 * (k + 1)).all()
     assert (picture[28:30, :] == 0).all() and (picture[60:, 30:] == 0).all()  # gaps, and the empty cells
-    assert cb.montage([], 5).shape == (0, 0)
-    np.testing.assert_array_equal(cb.montage([np.ones((28, 28))], 4), np.full((28, 28), 255, np.uint8))
+    assert network.montage([], 5).shape == (0, 0)
+    np.testing.assert_array_equal(network.montage([np.ones((28, 28))], 4), np.full((28, 28), 255, np.uint8))
 
 
 def test_digit_grids_group_the_collection_by_label():

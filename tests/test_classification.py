@@ -6,6 +6,10 @@ LogisticRegression for the fitted models.
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -13,7 +17,9 @@ from conftest import open_page
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy.optimize import linprog
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 
 from app import ui
 from app.i18n import STRINGS
@@ -329,6 +335,248 @@ def test_history_frame():
     np.testing.assert_array_equal(frame["loss"], model.history.loss)
 
 
+# ------------------------------------------------------------------------- the fitted run
+
+
+def test_fit_run_scores_the_model_on_its_sample_and_on_new_points():
+    run = lc.fit_run("blobs", 3, 0.5, 7, 0.3, 100, "cross_entropy", n_train=120, n_test=300)
+    X, y = lc.make_dataset("blobs", 120, n_classes=3, noise=0.5, seed=7)
+    X_test, y_test = lc.make_dataset("blobs", 300, n_classes=3, noise=0.5, seed=1007)
+    np.testing.assert_array_equal(run.X, X)
+    np.testing.assert_array_equal(run.y, y)
+    assert run.k == 3 and run.model.n_classes == 3
+    assert run.train_accuracy == pytest.approx(accuracy_score(y, run.model.predict(X)))
+    assert run.test_accuracy == pytest.approx(accuracy_score(y_test, run.model.predict(X_test)))
+
+
+def test_fit_run_gives_moons_and_xor_two_classes_whatever_is_asked():
+    for name in ("moons", "xor"):
+        run = lc.fit_run(name, 5, 0.2, 0, 0.3, 20, "mse", n_train=60, n_test=60)
+        assert run.k == 2 and set(np.unique(run.y)) == {0, 1}
+
+
+def test_takes_class_count_agrees_with_the_labels_the_data_sets_make():
+    for name in lc.DATASETS:
+        _, y = lc.make_dataset(name, 300, n_classes=4, noise=0.3, seed=0)
+        assert lc.takes_class_count(name) == (len(np.unique(y)) == 4), name
+
+
+# ------------------------------------------------------------------------- the live formula
+
+
+def numbers_after(latex: str, label: str) -> list[float]:
+    """The decimals printed on the row that starts with ``label`` (its last ``= value``)."""
+    row = next(r for r in latex.split(r"\\") if r.removeprefix(r"\small\begin{aligned}").startswith(label))
+    return [float(v) for v in re.findall(r"-?\d+\.\d+", row.split("=")[-1])]
+
+
+def test_point_latex_for_two_classes_prints_sigmoid_of_the_logit():
+    model = lc.fit_run("moons", 2, 0.2, 1, 1.0, 200, "cross_entropy", n_train=100, n_test=100).model
+    point = np.array([-1.5, 0.25])
+    latex = lc.point_latex(model, point, lc.point_breakdown(model, point))
+    z = torch.tensor(point) @ torch.tensor(model.w) + model.b
+    assert numbers_after(latex, "P(1)") == [pytest.approx(float(torch.sigmoid(z)), abs=5e-5)]
+    assert numbers_after(latex, "P(0)") == [pytest.approx(1 - float(torch.sigmoid(z)), abs=5e-5)]
+    assert numbers_after(latex, "P(0)+P(1)") == [1.0]
+    assert r"\cdot(-1.5)" in latex and r"\cdot0.25" in latex, "coordinates as the slider shows them, negatives bracketed"
+
+
+def test_point_latex_for_k_classes_prints_softmax_and_its_sum():
+    model = lc.fit_run("blobs", 4, 0.4, 2, 0.3, 100, "cross_entropy", n_train=120, n_test=120).model
+    point = np.array([2.0, -3.0])
+    latex = lc.point_latex(model, point, lc.point_breakdown(model, point))
+    expected = torch.softmax(torch.tensor(point) @ torch.tensor(model.W) + torch.tensor(model.b), dim=0).numpy()
+    for i, p in enumerate(expected):
+        assert numbers_after(latex, f"p_{i}") == [pytest.approx(p, abs=5e-5)]
+    assert latex.removesuffix(r"\end{aligned}").endswith("1.0000")
+
+
+def test_point_latex_writes_tiny_and_huge_weights_as_powers_of_ten():
+    history = lc.TrainingHistory(loss=np.array([1.0]), accuracy=np.array([0.5]))
+    model = lc.LogisticRegressionModel(w=np.array([2e-5, -3e6]), b=0.0, loss_name="mse", history=history)
+    point = np.array([1.0, 1e-7])
+    latex = lc.point_latex(model, point, lc.point_breakdown(model, point))
+    assert r"2.00\times 10^{-5}" in latex and r"(-3.00\times 10^{6})" in latex
+
+
+# ------------------------------------------------------------------ what the page says, checked
+# Each text the page picks by a result states a claim (in lessons/classification.py, beside the code that
+# picks it); these properties check the claim over the page's whole slider ranges whenever the text shows.
+
+S = lc.SETTINGS
+
+
+def on_grid(name: str, step: float):
+    """Setting ``name``'s values on its slider's grid of ``step``."""
+    lo, hi = S[name].lo, S[name].hi
+    return st.integers(0, round((hi - lo) / step)).map(lambda i: round(lo + i * step, 10))
+
+
+weights, biases = on_grid("w", 0.1), on_grid("b", 0.1)
+noises = on_grid("noise", 0.05)
+seeds = st.integers(S["seed"].lo, S["seed"].hi)
+rates = st.sampled_from(S["lr"].options)
+step_counts = st.integers(S["steps"].lo, S["steps"].hi)
+losses = st.sampled_from(S["loss"].options)
+class_counts = st.integers(S["classes"].lo, S["classes"].hi)
+
+
+@settings(max_examples=200, deadline=None)
+@given(weights, biases)
+def test_sigmoid_notes_say_where_sigma_is_a_half(w, b):
+    """``sigmoid_half``: σ = 0.5 at x = −b/w, below on one side and above on the other;
+    ``sigmoid_flat``: σ(b) at every x."""
+    middle = lc.sigmoid_midpoint(w, b)
+    x = torch.linspace(-6, 6, 241, dtype=torch.float64)
+    sigma = torch.sigmoid(w * x + b)
+    if middle is None:
+        assert w == 0
+        torch.testing.assert_close(sigma, torch.full_like(sigma, float(torch.sigmoid(torch.tensor(b)))))
+        return
+    at = lambda v: float(torch.sigmoid(torch.tensor(w * v + b, dtype=torch.float64)))
+    assert at(middle) == pytest.approx(0.5, abs=1e-12)
+    assert (at(middle - 1) - 0.5) * (at(middle + 1) - 0.5) < 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(-700, 700))
+def test_two_is_softmax_sigma_is_the_second_entry_of_softmax_0_z(z):
+    """``two_is_softmax`` (shown for two classes): σ(z) is exactly the second entry of softmax(0, z)."""
+    reference = torch.softmax(torch.tensor([0.0, z], dtype=torch.float64), dim=0)[1].item()
+    assert float(lc.sigmoid(z)) == pytest.approx(reference, rel=1e-12, abs=1e-300)
+    assert lc.softmax(np.array([0.0, z]))[1] == pytest.approx(reference, rel=1e-12, abs=1e-300)
+
+
+def separable(X: np.ndarray, y: np.ndarray) -> bool:
+    """Whether some straight line puts the two classes on its two sides (a linear programme's feasibility)."""
+    sign = np.where(y == 1, 1.0, -1.0)
+    rows = -sign[:, None] * np.column_stack([X, np.ones(len(X))])
+    found = linprog(np.zeros(3), A_ub=rows, b_ub=-np.ones(len(X)), bounds=[(None, None)] * 3)
+    return found.status == 0
+
+
+def test_separable_tells_a_line_from_no_line():
+    X, y = lc.make_dataset("blobs", 200, n_classes=2, noise=0.0, seed=0)
+    assert separable(X, y)
+    assert not separable(np.array([[1.0, 1], [-1, -1], [1, -1], [-1, 1]]), np.array([0, 0, 1, 1]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(noises, seeds)
+def test_moons_note_no_straight_line_separates_the_moons(noise, seed):
+    """``moons_note``: no straight line separates the training points, so some always stay wrong."""
+    X, y = lc.make_dataset("moons", lc.N_TRAIN, noise=noise, seed=seed)
+    assert lc.fit_note("moons", 1.0) == "moons_note"
+    assert not separable(X, y)
+
+
+@settings(max_examples=60, deadline=None)
+@given(class_counts, noises, seeds, rates, step_counts, losses)
+def test_xor_notes_hold_for_every_setting(classes, noise, seed, lr, steps, loss):
+    """``xor_guess``: held-out accuracy under 60%; ``xor_corner``: from 60% up to at most 80%."""
+    run = lc.fit_run("xor", classes, noise, seed, lr, steps, loss, n_train=lc.N_TRAIN, n_test=lc.N_TEST)
+    X_test, y_test = lc.make_dataset("xor", lc.N_TEST, noise=noise, seed=seed + 1000)
+    accuracy = accuracy_score(y_test, run.model.predict(X_test))
+    assert accuracy == pytest.approx(run.test_accuracy)
+    note = lc.fit_note("xor", run.test_accuracy)
+    if note == "xor_guess":
+        assert accuracy < 0.6
+    else:
+        assert note == "xor_corner" and 0.6 <= accuracy <= 0.8
+
+
+def mean_confidence(run: lc.FittedRun) -> float:
+    """Independently of ``lc.mean_confidence``: torch's softmax of the class scores, largest per point."""
+    probabilities = torch.softmax(torch.tensor(run.model.class_logits(run.X)), dim=1)
+    return float(probabilities.max(dim=1).values.mean())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(lc.DATASETS), class_counts, noises, seeds, rates, step_counts)
+def test_compare_notes_name_the_surer_loss(data, classes, noise, seed, lr, steps):
+    """``compare_ce_surer`` / ``compare_mse_surer``: that loss's mean confidence is higher by more than half a
+    percentage point (so the two numbers the note prints differ); ``compare_same``: within half a point."""
+    ce, mse = (lc.fit_run(data, classes, noise, seed, lr, steps, loss) for loss in ("cross_entropy", "mse"))
+    assert lc.mean_confidence(ce) == pytest.approx(mean_confidence(ce), abs=1e-12)
+    gap = mean_confidence(ce) - mean_confidence(mse)
+    note = lc.compare_note(ce, mse)
+    if note == "compare_ce_surer":
+        assert gap > 0.005 - 1e-12 and f"{mean_confidence(ce):.1%}" != f"{mean_confidence(mse):.1%}"
+    elif note == "compare_mse_surer":
+        assert gap < -0.005 + 1e-12 and f"{mean_confidence(ce):.1%}" != f"{mean_confidence(mse):.1%}"
+    else:
+        assert note == "compare_same" and abs(gap) <= 0.005 + 1e-12
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-30, 30), st.sampled_from([0, 1]))
+def test_compare_caption_mse_gradient_carries_the_slope_of_sigma(z, y):
+    """``compare_caption``: cross-entropy's gradient is p − y; MSE's is that times 2·σ′ = 2p(1 − p),
+    nearly 0 where the model is sure, right or wrong."""
+    X = np.array([[1.0]])
+    p = float(torch.sigmoid(torch.tensor(z, dtype=torch.float64)))
+    _, ce_dw, _ = lc.logistic_loss_and_gradient(np.array([z]), 0.0, X, np.array([y]), "cross_entropy")
+    _, mse_dw, _ = lc.logistic_loss_and_gradient(np.array([z]), 0.0, X, np.array([y]), "mse")
+    assert ce_dw[0] == pytest.approx(p - y, abs=1e-12)
+    assert mse_dw[0] == pytest.approx(2 * (p - y) * p * (1 - p), abs=1e-12)
+    if abs(z) > 10:  # sure: the MSE push is tiny even when wrong (|p − y| near 1)
+        assert abs(mse_dw[0]) < 1e-4
+
+
+# The "try it" prompts' claims, at the prompt's settings with everything it leaves alone anywhere.
+
+
+def preset(text_key: str) -> dict:
+    """The settings the page's "try it" prompt ``text_key`` loads, read from the page's ``PRESETS``."""
+    tree = ast.parse((Path(__file__).resolve().parent.parent / PAGE).read_text(encoding="utf-8"))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Preset"]
+    return next(ast.literal_eval(call.args[1]) for call in calls if ast.literal_eval(call.args[0]) == text_key)
+
+
+@settings(max_examples=20, deadline=None)
+@given(class_counts, seeds, losses)
+def test_try_xor_stays_far_from_perfect(classes, seed, loss):
+    """``try_xor``: after the prompt's 1000 steps, at least one new point in five is still wrong."""
+    values = {**{name: s.default for name, s in S.items()}, "classes": classes, "seed": seed, "loss": loss,
+              **preset("classification.try_xor")}
+    run = lc.fit_run(values["data"], values["classes"], values["noise"], values["seed"], values["lr"],
+                     values["steps"], values["loss"])
+    assert run.test_accuracy <= 0.8
+
+
+@settings(max_examples=20, deadline=None)
+@given(seeds)
+def test_try_noise_is_less_sure_and_less_accurate_than_the_default(seed):
+    """``try_noise``: against the default blobs (same seed), lower mean confidence and held-out accuracy."""
+    values = {**{name: s.default for name, s in S.items()}, "seed": seed}
+    noisy = {**values, **preset("classification.try_noise")}
+
+    def run(v):
+        return lc.fit_run(v["data"], v["classes"], v["noise"], v["seed"], v["lr"], v["steps"], v["loss"])
+
+    default, overlapping = run(values), run(noisy)
+    assert mean_confidence(overlapping) < mean_confidence(default)
+    assert overlapping.test_accuracy < default.test_accuracy
+
+
+@settings(max_examples=30, deadline=None)
+@given(noises, seeds)
+def test_try_slow_cross_entropy_is_surer_after_50_steps(noise, seed):
+    """``try_slow``: after the prompt's 50 steps, cross-entropy is more sure than MSE, at any noise and seed."""
+    v = {**{name: s.default for name, s in S.items()}, "noise": noise, "seed": seed, **preset("classification.try_slow")}
+    ce, mse = (lc.fit_run(v["data"], v["classes"], v["noise"], v["seed"], v["lr"], v["steps"], loss) for loss in lc.LOSSES)
+    assert mean_confidence(ce) > mean_confidence(mse)
+    assert lc.compare_note(ce, mse) == "compare_ce_surer"
+
+
+def test_try_steep_jumps_at_a_half():
+    """``try_steep``: with w = 10, b = −5, σ goes from almost 0 to almost 1 around x = −b/w = 0.5."""
+    v = preset("classification.try_steep")
+    assert lc.sigmoid_midpoint(v["w"], v["b"]) == 0.5
+    assert lc.sigmoid(v["w"] * 0.0 + v["b"]) < 0.01
+    assert lc.sigmoid(v["w"] * 1.0 + v["b"]) > 0.99
+
+
 # ------------------------------------------------------------------------------- the page
 
 SLIDERS = {  # widget name: (lowest, highest)
@@ -376,7 +624,7 @@ def test_xor_preset_shows_the_failure_and_lands_in_the_url():
     at = open_page(PAGE, lang="en", timeout=120)
     prompts = [m.value for m in at.expander[0].markdown]
     preset = prompts.index(STRINGS["classification.try_xor"]["en"])
-    at.button(key=f"classification.__preset{preset}").click().run()
+    at.button(key=f"classification.__preset{preset + 1}").click().run()  # __try is the first prompt
     assert_clean(at)
     assert at.selectbox(key=key("data")).value == "xor"
     warnings = [w.value for w in at.warning]

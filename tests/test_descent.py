@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given, settings
@@ -297,3 +298,100 @@ def test_step_latex_carries_the_numbers_of_the_step():
     assert r"10^{-6}" in block and block.startswith(r"\begin{aligned}")
     first = gd.step_latex(gd.updates(2.0, 0.05, 1, "momentum"), 1, "momentum", 0.05)
     assert r"0.9 \times 0 + " in first[5], "before the first step the running averages are 0"
+
+
+LR_MAX, STEPS_MAX = 1.0, 300  # the descent page's largest learning rate and number of steps
+
+
+# ------------------------------------------------------------------ descent verdicts at the extremes
+
+
+def test_rmsprop_on_the_flat_point_is_stalled_not_sent_for_more_steps():
+    """The issue's case: RMSprop from x = −10 at lr 1 jumps onto x ≈ 0 and creeps there for 300 steps."""
+    run = gd.descend(-10.0, LR_MAX, STEPS_MAX, "rmsprop")
+    assert abs(run["x"].iloc[-1]) < 1e-6
+    verdict = gd.classify(run, at_limits=True)
+    assert verdict.code == gd.STALLED
+    assert verdict.minimum == pytest.approx(0.0, abs=1e-12)
+    # x = 0 really is a flat point and no valley: autograd's slope is 0, and loss is lower just left of it
+    assert gd.grad_by_autograd(0.0) == 0.0
+    assert gd.loss(-0.01) < gd.loss(0.0) < gd.loss(0.01)
+
+
+@pytest.mark.parametrize("solver", gd.SOLVERS)
+def test_at_the_slider_limits_no_verdict_asks_for_more_steps_or_a_larger_lr(solver):
+    for x0 in np.round(np.arange(-10.0, 10.01, 0.5), 1):
+        verdict = gd.classify(gd.descend(x0, LR_MAX, STEPS_MAX, solver), at_limits=True)
+        assert verdict.code != gd.APPROACHING, (solver, x0)
+
+
+def test_a_slow_approach_is_told_apart_when_the_sliders_are_at_their_limits():
+    run = gd.descend(-1.0, 0.0001, 40, "sgd")  # walking left toward the valley at x ≈ −2.29
+    assert gd.classify(run).code == gd.APPROACHING
+    slow = gd.classify(run, at_limits=True)
+    assert slow.code == gd.SLOW
+    assert slow.minimum == pytest.approx(gd.local_minima(-3, -2)["x"].iloc[0])
+
+
+@pytest.mark.parametrize(("x0", "lr", "solver"), [(3.0, 0.05, "sgd"), (1.0, 0.1, "adam"), (-6.0, 0.01, "momentum"),
+                                                   (3.0, 0.5, "sgd"), (2.0, 0.3, "rmsprop")])
+def test_step_by_step_verdict_is_the_verdict_of_a_run_that_stopped_there(x0, lr, solver):
+    """The verdict for step k equals the verdict of a run of only k steps, computed afresh."""
+    run = gd.descend(x0, lr, 40, solver)
+    last = len(run) - 1
+    assert gd.classify(run, step=0).code == gd.START
+    for k in range(1, last):
+        assert gd.classify(run, step=k) == gd.classify(gd.descend(x0, lr, k, solver)), k
+    if run.attrs["diverged"]:
+        # the last step before the blow-up: the page shows the blow-up there, and so does the verdict
+        assert gd.classify(run, step=last).code == gd.DIVERGED
+    else:
+        assert gd.classify(run, step=last) == gd.classify(run)
+
+
+# ------------------------------------------------------------------ descent charts with a blow-up
+
+
+def test_a_diverging_run_does_not_stretch_the_step_charts():
+    runs = {s: gd.descend(3.0, 0.5, 20, s) for s in gd.SOLVERS}
+    assert runs["sgd"].attrs["diverged"] and not runs["adam"].attrs["diverged"]
+    assert runs["sgd"]["loss"].abs().max() > 1e3  # what stretched the chart
+    for field in ("x", "loss"):
+        view = gd.step_view(runs, field)
+        lo, hi = view.domain
+        calm = pd.concat([runs["adam"][field], runs["rmsprop"][field]])
+        assert lo <= calm.min() and calm.max() <= hi
+        assert hi - lo < 200  # the curve's own range, not the blow-up's
+        assert view.clipped
+        # the calm solvers are drawn exactly as computed
+        for s in ("adam", "rmsprop"):
+            drawn = view.frame[view.frame["solver"] == s]
+            np.testing.assert_array_equal(drawn[field].to_numpy(), runs[s][field].to_numpy())
+            assert not drawn["clipped"].any()
+        # the blown-up ones are marked where they first left the range, with their true value
+        marks = view.marks.set_index("series")
+        for s in ("sgd", "momentum"):
+            first_out = runs[s][(runs[s][field] < lo) | (runs[s][field] > hi)].iloc[0]
+            assert marks.loc[s, "step"] == first_out["step"]
+            assert marks.loc[s, "value"] == first_out[field]
+            assert marks.loc[s, "blew_up_at"] == runs[s].attrs["diverged_step"]
+            assert lo <= marks.loc[s, "shown"] <= hi
+        assert ((view.frame[field] >= lo) & (view.frame[field] <= hi)).all()
+
+
+def test_without_a_blow_up_the_step_chart_is_untouched():
+    runs = {s: gd.descend(2.0, 0.05, 60, s) for s in ("sgd", "adam")}
+    view = gd.step_view(runs, "x")
+    assert not view.clipped and view.marks.empty
+    np.testing.assert_array_equal(view.frame["x"], pd.concat([runs["sgd"]["x"], runs["adam"]["x"]]))
+
+
+def test_step_view_keeps_the_whole_runs_range_while_stepping():
+    runs = {s: gd.descend(3.0, 0.5, 20, s) for s in gd.SOLVERS}
+    whole = gd.step_view(runs, "x")
+    for k in range(6):
+        view = gd.step_view(runs, "x", step=k)
+        assert view.domain == whole.domain
+        assert view.frame["step"].max() == k
+        blown = set(view.marks.loc[view.marks["blew_up_at"] >= 0, "series"])
+        assert blown == ({"sgd", "momentum"} if k >= 4 else set())  # both blow up at step 5

@@ -1,35 +1,46 @@
-"""Take it home (issue 16): the programs lessons/export.py writes are run for real, in a fresh
-Python process in a temporary folder, and their figures compared with what lessons/ computes for
-the same settings (which is what the pages show)."""
+"""Take it home: the programs export/ writes are run for real, in a fresh Python process in a
+temporary folder, and their figures compared with what lessons/ computes for the same settings
+(which is what the pages show). The templates themselves are checked as the programs they are."""
 
 from __future__ import annotations
 
 import ast
 import gzip
+import io
 import json
 import math
 import os
+import py_compile
 import random
+import re
 import string
 import subprocess
 import sys
-import tomllib
+import tokenize
 from dataclasses import replace
 from pathlib import Path
 
+import hypothesis
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from vocabulary import english_in_zh, export_code_names, forbidden_variants
 
+import export
+from app import take_home
+from app.i18n import STRINGS
 from lessons import classification as lc
 from lessons import descent as gd
-from lessons import export
+from lessons import recipes
 from lessons import regression as rg
 from lessons.mnist import FILES as MNIST_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 ALLOWED_IMPORTS = {"numpy", "torch", "torchvision", "pandas"} | set(sys.stdlib_module_names)
+TEMPLATES = sorted(export.TEMPLATES.glob("*.py"))
 TIMEOUT = 600
 # One process runs several programs in turn (each as __main__, with its own argv and working
 # folder), so the suite pays for importing torch once per batch rather than once per program.
@@ -55,19 +66,17 @@ sys.__stdout__.write(json.dumps(results))
 
 
 def page_settings(page: str) -> dict:
-    """The page's own SETTINGS, read without running the page: its imports, definitions and
-    assignments up to ``SETTINGS = …`` are executed; the Streamlit calls after it never are."""
+    """The settings table the page hands ``ui.page(PAGE, …)``, read without running the page: its
+    imports and top-level definitions are executed, then that argument; the page's body never is."""
     path = ROOT / "pages" / f"{page}.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    kept = []
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.ClassDef)):
-            kept.append(node)
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "SETTINGS" for t in node.targets):
-            break
+    kept = [node for node in tree.body
+            if isinstance(node, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.ClassDef))]
+    table = next(item.context_expr.args[1] for node in tree.body if isinstance(node, ast.With) for item in node.items
+                 if isinstance(item.context_expr, ast.Call) and ast.unparse(item.context_expr.func) == "ui.page")
     namespace: dict = {"__name__": f"probe_{page}", "__file__": str(path)}
     exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), namespace)  # noqa: S102 - our own page
-    return namespace["SETTINGS"]
+    return eval(compile(ast.Expression(table), str(path), "eval"), namespace)
 
 
 def write(tmp: Path, name: str, code: str) -> Path:
@@ -104,10 +113,10 @@ def run_batch(jobs: list[tuple[Path, list[str]]], env: dict | None = None) -> li
 
 
 def draw(page: str, seed: int, **fixed) -> dict:
-    """A random setting of ``page``, drawn from its own SETTINGS' ranges and options."""
+    """A random setting of ``page``, drawn from its own settings table's ranges and options."""
     rng = random.Random(seed)
     out = {}
-    for name, setting in page_settings(page).items():
+    for name, setting in export.SETTINGS[page].items():
         if setting.options is not None:
             if isinstance(setting.default, list):
                 out[name] = rng.sample(list(setting.options), rng.randint(1, len(setting.options)))
@@ -123,46 +132,72 @@ def draw(page: str, seed: int, **fixed) -> dict:
     return out
 
 
-# ---------------------------------------------------------------------- defaults and API
+def ruff(*paths: Path, isolated: bool) -> subprocess.CompletedProcess:
+    """ruff check on ``paths``: with the repository's configuration, or ``isolated`` with ruff's own
+    default rules whatever configuration lies around (as a student's ruff would see a download)."""
+    flags = ["--isolated"] if isolated else []
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", *flags, "--no-cache", *map(str, paths)],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    assert "No module named ruff" not in done.stderr, "ruff is pinned in requirements-dev.txt: install it"
+    return done
+
+
+def texts_of(source: str) -> list[str]:
+    """Every comment and every string's text of a program (an f-string's with its {fields} as written)."""
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            found.append(token.string[1:].strip())
+        elif token.type == tokenize.STRING:
+            body = token.string.lstrip("rRbBfFuU")
+            quote = body[:3] if body[:3] in ('"""', "'''") else body[0]
+            found.append(ast.literal_eval(quote + body[len(quote):-len(quote)] + quote))
+    return found
+
+
+# ------------------------------------------------------------------- settings and API
 
 
 @pytest.mark.parametrize("page", export.PAGES)
-def test_defaults_are_the_pages_own(page):
-    settings = page_settings(page)
-    assert set(export.DEFAULTS[page]) == set(settings), "the export's settings are the page's URL names"
-    for name, setting in settings.items():
-        assert export.DEFAULTS[page][name] == setting.default, name
+def test_the_settings_are_the_pages_own(page):
+    """The export reads each page's settings table: the same names, defaults, ranges and options."""
+    def plain(setting):
+        options = None if setting.options is None else tuple(setting.options)
+        return setting.default, setting.lo, setting.hi, options
+
+    ours, pages = export.SETTINGS[page], page_settings(page)
+    assert set(ours) == set(pages), "the export's settings are the page's URL names"
+    assert {name: plain(s) for name, s in ours.items()} == {name: plain(s) for name, s in pages.items()}
 
 
-def test_choices_the_export_repeats_are_the_lessons_own():
-    from lessons import mlp
-
-    assert export.MNIST_ACTIVATIONS == mlp.ACTIVATIONS
-    assert export.MNIST_LOSSES == mlp.LOSSES
-    assert export.MNIST_OPTIMIZERS == mlp.OPTIMIZERS
-    assert export.MNIST_SCHEDULES == tuple("none" if s is None else s for s in mlp.SCHEDULES)
-    course = mlp.COURSE_RECIPE
-    d = export.DEFAULTS["mnist_train"]
-    assert (d["h1"], d["h2"]) == course.hidden and d["lr"] == course.lr and d["batch"] == course.batch_size
-    assert d["momentum"] == course.momentum and d["loss"] == course.loss and d["epochs"] == course.epochs
-    assert export.MNIST_MAX_LAYERS == len([k for k in page_settings("mnist_train") if k[0] == "h" and k[1:].isdigit()])
-    assert set(page_settings("regression")["data"].options) <= set(export.DATA_FILES)
-    classification_page = (ROOT / "pages" / "classification.py").read_text(encoding="utf-8")
-    assert f"N_TRAIN, N_TEST = {export.N_TRAIN}, {export.N_TEST}" in classification_page
+def test_the_tables_are_the_lessons_own_and_5c_defaults_are_the_course_recipe():
+    assert export.SETTINGS["descent"] is gd.SETTINGS
+    assert export.SETTINGS["classification"] is lc.SETTINGS
+    assert export.SETTINGS["noise"] is rg.NOISE_SETTINGS
+    assert export.SETTINGS["regression"] is rg.SETTINGS
+    assert export.SETTINGS["mnist_train"] is recipes.SETTINGS
+    assert recipes.config_from_settings(export.defaults("mnist_train")) == recipes.COURSE_RECIPE
+    assert set(export.SETTINGS["regression"]["data"].options) <= set(export.DATA_FILES)
 
 
 def test_importing_the_export_does_not_load_torch():
-    code = "import sys, lessons.export; assert 'torch' not in sys.modules, 'torch was imported'"
+    code = "import sys, export; assert 'torch' not in sys.modules, 'torch was imported'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_lessons_holds_no_export_code():
+    assert not (ROOT / "lessons" / "export.py").exists()
+    lessons = " ".join(path.read_text(encoding="utf-8") for path in (ROOT / "lessons").glob("*.py"))
+    assert "course_code" not in lessons and "export.toml" not in lessons and "import export" not in lessons
 
 
 @pytest.mark.parametrize("page", export.PAGES)
 def test_filename_and_run_hint(page):
     assert export.course_code_filename(page) == f"{page}.py"
     for lang in export.LANGS:
-        hint = export.run_hint(page, lang)
+        hint = take_home.run_hint(page, lang)
         assert f"python {page}.py" in hint and "\n" not in hint
-    assert export.run_hint(page, "zh") != export.run_hint(page, "en")
+    assert take_home.run_hint(page, "zh") != take_home.run_hint(page, "en")
 
 
 def test_an_upload_is_read_by_name_never_embedded(tmp_path):
@@ -171,6 +206,9 @@ def test_an_upload_is_read_by_name_never_embedded(tmp_path):
     assert export.data_file({"data": "upload"}) == "data.csv", "the course's data.csv without a name"
     assert export.data_file({"data": "example"}) == "example.csv"
     assert export.data_file({}) == "example.csv"
+    code = export.course_code("regression", {"data": "upload"}, lang="en", data_name="../my 'points'.csv")
+    assert """DATA_FILE = "my 'points'.csv\"""" in code
+    assert ast.parse(code)
 
 
 @pytest.mark.parametrize("page, settings, code", [
@@ -181,20 +219,23 @@ def test_an_upload_is_read_by_name_never_embedded(tmp_path):
     ("descent", {"eps": 0.0}, "bad_value"),
     ("descent", {"steps": True}, "bad_value"),
     ("descent", {"momentum": 1.0}, "bad_value"),
+    ("descent", {"lr": 0.07}, "bad_value"),  # not one of the page's learning rates
     ("noise", {"n": 2.5}, "bad_value"),
+    ("noise", {"n": 1}, "bad_value"),
     ("regression", {"data": "web"}, "bad_value"),
     ("regression", {"lr": float("nan")}, "bad_value"),
     ("classification", {"loss": "hinge"}, "bad_value"),
     ("classification", {"classes": 9}, "bad_value"),
     ("mnist_train", {"activation": "gelu"}, "bad_value"),
     ("mnist_train", {"layers": 0}, "bad_value"),
+    ("mnist_train", {"h1": 100}, "bad_value"),
 ])
 def test_settings_it_cannot_express_are_refused_clearly(page, settings, code):
     with pytest.raises(export.ExportError) as caught:
         export.course_code(page, settings)
     assert isinstance(caught.value, ValueError) and caught.value.code == code
     for lang in export.LANGS:  # the page can word it in both languages
-        assert export.text(f"export.err.{code}", lang, **caught.value.fields)
+        assert STRINGS[f"export.err.{code}"][lang].format(**caught.value.fields)
 
 
 def test_the_step_table_follows_a_shown_solver_as_on_the_page():
@@ -202,18 +243,78 @@ def test_the_step_table_follows_a_shown_solver_as_on_the_page():
     assert export.settings_for("descent", {"solvers": ["adam", "sgd"], "focus": "sgd"})["focus"] == "sgd"
 
 
-def test_the_locale_file_is_complete_and_in_the_course_words():
-    with (ROOT / "app" / "locales" / "export.toml").open("rb") as handle:
-        tree = tomllib.load(handle)
-    table = export._table()
-    assert len(table) > 50 and all(set(entry) == {"zh", "en"} for entry in table.values())
-    assert "export" in tree and set(tree) == {"export"}
-    for key, entry in table.items():
-        names = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f} for lang in ("zh", "en")]
-        assert names[0] == names[1], key
-        assert not [word for word in ("資料", "網路", "機率", "雜訊") if word in entry["zh"]], key
-    for code in export.ERROR_MESSAGES:
-        assert f"export.err.{code}" in table
+# ------------------------------------------------------------- the templates and their words
+
+
+def test_every_template_as_it_stands_passes_py_compile_and_ruff(tmp_path):
+    assert [path.stem for path in TEMPLATES] == sorted(export.PAGES)
+    for path in TEMPLATES:  # the bytecode goes to tmp_path, not beside the template
+        py_compile.compile(str(path), cfile=str(tmp_path / f"{path.stem}.pyc"), doraise=True)
+    for isolated in (False, True):
+        done = ruff(*TEMPLATES, isolated=isolated)
+        assert done.returncode == 0, done.stdout[-5000:] + done.stderr
+
+
+@pytest.mark.parametrize("page", export.PAGES)
+def test_each_template_is_the_english_program_for_the_pages_defaults(page):
+    template = (export.TEMPLATES / f"{page}.py").read_text(encoding="utf-8")
+    assert export.course_code(page, {}, lang="en") == template
+    assert export.course_code(page, export.defaults(page), lang="en") == template
+
+
+# The comments and messages the programs keep as the course wrote them (its printout, its comments).
+COURSE_WORDS = {
+    "Starting gradient descent at b = {0}, m = {1}, error = {2}",
+    "After {0} iterations b = {1}, m = {2}, error = {3}",
+    "initial y-intercept guess",
+    "initial slope guess",
+}
+FIELDS = re.compile(r"\{[^{}]*\}")
+PROSE_WORD = re.compile(r"\(?[A-Za-z]{2,}[.,:;!?)]*")  # a word of a sentence, not a file name or a number
+
+
+@pytest.mark.parametrize("page", export.PAGES)
+def test_every_comment_and_message_is_in_the_pages_language(page):
+    """The zh program says in Chinese every comment, docstring and message of the template (each
+    entry of the comments table is used), and keeps no English prose but the course's own words."""
+    program = export.course_code(page, {}, lang="zh")
+    for name, entry in export.comments()[page].items():
+        if entry["zh"] != entry["en"]:
+            assert entry["zh"] in texts_of(program), f"{page}.{name}: not in the template, or not translated"
+    left = [text for text in texts_of(program) if not text.startswith("ruff:") and text not in COURSE_WORDS
+            and len([w for w in FIELDS.sub("", text).split() if PROSE_WORD.fullmatch(w)]) >= 3
+            and not re.search("[\u4e00-\u9fff]", text)]
+    assert not left, f"English left in the zh program (add it to export/comments.toml): {left}"
+
+
+def test_the_comments_table_is_complete_and_in_the_course_words():
+    table = export.comments()
+    assert set(table) == set(export.PAGES)
+    names = export_code_names()
+    for page, entries in table.items():
+        for name, entry in entries.items():
+            key = f"{page}.{name}"
+            assert set(entry) == {"zh", "en"} and all(entry.values()), key
+            fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f} for lang in ("zh", "en")]
+            assert fields[0] == fields[1], key
+            assert not forbidden_variants(entry["zh"], "zh") and not forbidden_variants(entry["en"], "en"), key
+            assert not english_in_zh(entry["zh"], code_names=names), key
+            if "least squares" in entry["en"].lower():  # the page's word: 最小平方法
+                assert "最小平方法" in entry["zh"], key
+
+
+def test_the_course_functions_are_the_courses_word_for_word():
+    """The noise and regression programs hold the course's three functions exactly as
+    benchmarks/course_code.py (the course's notes) writes them."""
+    course = ast.parse((ROOT / "benchmarks" / "course_code.py").read_text(encoding="utf-8"))
+    source = (ROOT / "benchmarks" / "course_code.py").read_text(encoding="utf-8")
+    want = {node.name.removeprefix("course_"): ast.get_source_segment(source, node).replace("course_", "")
+            for node in course.body if isinstance(node, ast.FunctionDef) and node.name != "course_run"}
+    for page in ("noise", "regression"):
+        text = (export.TEMPLATES / f"{page}.py").read_text(encoding="utf-8")
+        got = {node.name: ast.get_source_segment(text, node) for node in ast.parse(text).body
+               if isinstance(node, ast.FunctionDef) and node.name in want}
+        assert got == want, page
 
 
 # ------------------------------------------------------------- every program is clean Python
@@ -262,11 +363,108 @@ def test_programs_compile_pass_ruff_import_only_what_they_may_and_differ_only_in
     compiled = subprocess.run([sys.executable, "-m", "py_compile", *map(str, paths)], capture_output=True, text=True,
                               check=False)
     assert compiled.returncode == 0, compiled.stderr
-    # --isolated: ruff's own default rules, whatever configuration lies around the folder
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", *map(str, paths)],
-                          capture_output=True, text=True, check=False)
-    assert "No module named ruff" not in ruff.stderr, "ruff is pinned in requirements-dev.txt: install it"
-    assert ruff.returncode == 0, ruff.stdout[-5000:] + ruff.stderr
+    done = ruff(*paths, isolated=True)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr
+
+
+# Where each page's settings land in its program: the program's name for each setting.
+PROGRAM_NAMES = {
+    "descent": {"x0": "x0", "lr": "lr", "steps": "steps", "solvers": "solvers", "focus": "focus", "stepwise": "stepwise",
+                "momentum": "momentum", "alpha": "alpha", "beta1": "betas", "beta2": "betas", "eps": "eps"},
+    "noise": {"w": "w_true", "b": "b_true", "noise_mean": "noise_mean", "noise_std": "noise_std", "n": "n", "seed": "seed",
+              "lr": "learning_rate", "iters": "num_iterations"},
+    "regression": {"data": "DATA_FILE", "lr": "learning_rate", "iters": "num_iterations", "b0": "initial_b",
+                   "m0": "initial_m", "normalise": "runner", "at": "replay_at"},
+    "classification": {"w": "w", "b": "b", "data": "data_set", "classes": "k", "noise": "noise", "seed": "seed", "lr": "lr",
+                       "steps": "steps", "loss": "loss_name", "px": "picked", "py": "picked"},
+    "mnist_train": {"layers": "hidden", "h1": "hidden", "h2": "hidden", "h3": "hidden", "activation": "activation",
+                    "final": "final", "loss": "loss_name", "optimizer": "optimizer_name", "lr": "learning_rate",
+                    "momentum": "momentum", "schedule": "schedule", "batch": "batch_size", "epochs": "epochs",
+                    "seed": "seed"},
+}
+
+
+def setting_values(setting) -> st.SearchStrategy:
+    """Any value a page's setting can take: its options, or its range."""
+    if isinstance(setting.default, bool):
+        return st.booleans()
+    if isinstance(setting.default, list):
+        return st.lists(st.sampled_from(list(setting.options)), unique=True)
+    if setting.options is not None:
+        return st.sampled_from(list(setting.options))
+    if isinstance(setting.default, int):
+        return st.integers(int(setting.lo), int(setting.hi))
+    return st.floats(setting.lo, setting.hi, allow_nan=False)
+
+
+@st.composite
+def page_and_settings(draw_from):
+    page = draw_from(st.sampled_from(export.PAGES))
+    table = export.SETTINGS[page]
+    names = draw_from(st.sets(st.sampled_from(sorted(table))))
+    return page, {name: draw_from(setting_values(table[name])) for name in sorted(names)}
+
+
+def assigned(code: str) -> dict:
+    """Every ``name = value`` of a program, its value as code (the first assignment of each name)."""
+    found: dict = {}
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            found.setdefault(node.targets[0].id, ast.unparse(node.value))
+    return found
+
+
+@hypothesis.settings(max_examples=150, deadline=None)
+@given(page_and_settings(), st.sampled_from(export.LANGS))
+def test_any_settings_of_a_page_are_the_programs_own(case, lang):
+    """Over the pages' whole ranges: the program says exactly the checked settings, and only its words
+    depend on the language."""
+    page, given_settings = case
+    s = export.settings_for(page, given_settings)
+    code = export.course_code(page, given_settings, lang=lang, data_name="mine.csv")
+    got = assigned(code)
+    want = {
+        "descent": lambda: {"x0": s["x0"], "lr": s["lr"], "steps": s["steps"], "solvers": s["solvers"], "focus": s["focus"],
+                            "stepwise": s["stepwise"], "momentum": s["momentum"], "alpha": s["alpha"],
+                            "betas": (s["beta1"], s["beta2"]), "eps": s["eps"]},
+        "noise": lambda: {"w_true": s["w"], "b_true": s["b"], "noise_mean": s["noise_mean"], "noise_std": s["noise_std"],
+                          "n": s["n"], "seed": s["seed"], "learning_rate": s["lr"], "num_iterations": s["iters"]},
+        "regression": lambda: {"DATA_FILE": export.data_file(s, "mine.csv"), "learning_rate": s["lr"],
+                               "num_iterations": s["iters"], "initial_b": s["b0"], "initial_m": s["m0"],
+                               "replay_at": s["at"]},
+        "classification": lambda: {"w": s["w"], "b": s["b"], "data_set": s["data"], "k": s["classes"], "noise": s["noise"],
+                                   "seed": s["seed"], "lr": s["lr"], "steps": s["steps"], "loss_name": s["loss"],
+                                   "picked": (s["px"], s["py"])},
+        "mnist_train": lambda: {"hidden": [s[f"h{i + 1}"] for i in range(s["layers"])], "activation": s["activation"],
+                                "final": s["final"], "loss_name": s["loss"], "optimizer_name": s["optimizer"],
+                                "learning_rate": s["lr"], "momentum": s["momentum"], "schedule": s["schedule"],
+                                "batch_size": s["batch"], "epochs": s["epochs"], "seed": s["seed"]},
+    }[page]()
+    assert set(PROGRAM_NAMES[page]) == set(export.SETTINGS[page]) and set(PROGRAM_NAMES[page].values()) <= {*want, "runner"}
+    for name, value in want.items():
+        assert ast.literal_eval(got[name]) == value, (page, name)
+    if page == "regression":
+        assert got["runner"] == ("standardised_runner" if s["normalise"] else "gradient_descent_runner")
+    other = export.course_code(page, given_settings, lang="en" if lang == "zh" else "zh", data_name="mine.csv")
+    assert strings_blanked(code) == strings_blanked(other)
+
+
+# ------------------------------------------------------------------- the data it reads
+
+
+def test_the_data_download_is_the_file_the_regression_program_reads(monkeypatch, tmp_path):
+    example = ROOT / "data" / "example.csv"
+    assert take_home.program_data({"data": "example"}) == example.read_bytes()
+    points = np.array([[1.0, 3.0], [2.5, 5.0 / 3.0], [3.0, -7.5]])
+    upload = take_home.program_data({"data": "upload"}, "mine.csv", points)
+    assert np.array_equal(rg.load_points(upload), points), "the upload written back reads back exactly"
+    assert take_home.program_data({"data": "upload"}, None, None) is None, "no upload yet: nothing to offer"
+    course = tmp_path / "course.csv"
+    course.write_bytes(b"x,y\n1,2\n3,4\n")
+    monkeypatch.setattr(rg, "course_data_path", lambda: str(course))
+    assert take_home.program_data({"data": "course"}) == course.read_bytes(), "the server's own file, as it is"
+    monkeypatch.setattr(rg, "course_data_path", lambda: None)
+    assert take_home.program_data({"data": "course"}) is None
 
 
 # ----------------------------------------------------------------------------- descent
@@ -390,12 +588,16 @@ def test_regression_program_on_the_example_an_upload_and_extremes(tmp_path):
     assert wants[2] is None and wants[4] is None and wants[0] is not None
 
 
-def test_regression_program_prints_the_courses_own_result_on_data_csv(tmp_path):
+def test_regression_program_prints_the_courses_own_result_on_data_csv(tmp_path, monkeypatch):
+    """As a student takes it home: the program and the data file the page offers, side by side."""
     data = SHARED / "data" / "regression" / "data.csv"
     if not data.is_file():
         pytest.skip(f"the course's data.csv is not at {data}")
-    path = write(tmp_path, "regression.py", export.course_code("regression", {"data": "course"}))
-    out = run_program(path, "--data", str(data)).stdout
+    monkeypatch.setenv(rg.COURSE_DATA_ENV, str(data))
+    settings = {"data": "course"}
+    path = write(tmp_path, "regression.py", export.course_code("regression", settings))
+    (tmp_path / export.data_file(settings)).write_bytes(take_home.program_data(settings))
+    out = run_program(path).stdout
     assert (
         "Starting gradient descent at b = 0, m = 0, error = 5565.107834483211\n"
         "Running...\n"
@@ -428,7 +630,7 @@ def test_noise_program_matches_lessons(tmp_path):
     for i, settings in enumerate(cases):
         s = export.settings_for("noise", settings)
         points = rg.make_noisy_line(s["w"], s["b"], n=s["n"], noise_mean=s["noise_mean"], noise_std=s["noise_std"],
-                                    x_range=(0.0, 10.0), seed=s["seed"])
+                                    x_range=rg.NOISE_X_RANGE, seed=s["seed"])
         run = rg.gradient_descent_history(points, 0.0, 0.0, s["lr"], s["iters"])
         w, b = float(run.m[-1]), float(run.b[-1])
         error = rg.compute_error_for_line_given_points(b, w, points)
@@ -451,8 +653,8 @@ def test_noise_program_matches_lessons(tmp_path):
 def lessons_classification(s):
     """The page's run (pages/classification.py ``trained``): training and held-out accuracy."""
     k = s["classes"]
-    X, y = lc.make_dataset(s["data"], export.N_TRAIN, n_classes=k, noise=s["noise"], seed=s["seed"])
-    X_test, y_test = lc.make_dataset(s["data"], export.N_TEST, n_classes=k, noise=s["noise"], seed=s["seed"] + 1000)
+    X, y = lc.make_dataset(s["data"], lc.N_TRAIN, n_classes=k, noise=s["noise"], seed=s["seed"])
+    X_test, y_test = lc.make_dataset(s["data"], lc.N_TEST, n_classes=k, noise=s["noise"], seed=s["seed"] + 1000)
     model = lc.fit_classifier(X, y, n_classes=k, lr=s["lr"], steps=s["steps"], loss=s["loss"], seed=s["seed"])
     return lc.accuracy(model, X, y), lc.accuracy(model, X_test, y_test)
 
@@ -512,12 +714,7 @@ def test_mnist_program_matches_lessons_on_small_idx_files(tmp_path):
     data = read_mnist_folder(folder)
     jobs, wants = [], []
     for i, settings in enumerate(MNIST_VARIANTS):
-        s = export.settings_for("mnist_train", settings)
-        config = mlp.TrainConfig(
-            hidden=tuple(s["hidden"]), activation=s["activation"],
-            final_activation=None if s["final"] == "none" else s["final"], epochs=s["epochs"],
-            batch_size=s["batch"], lr=s["lr"], optimizer=s["optimizer"], momentum=s["momentum"], loss=s["loss"],
-            seed=s["seed"], schedule=None if s["schedule"] == "none" else s["schedule"])
+        config = recipes.config_from_settings(export.settings_for("mnist_train", settings))
         wants.append(mlp.train_config(config, data).accuracy)
         code = export.course_code("mnist_train", settings, lang=("zh", "en")[i % 2])
         jobs.append((write(tmp_path, f"mnist_{i}.py", code), []))
@@ -543,3 +740,17 @@ def test_mnist_program_one_course_epoch_on_real_mnist(tmp_path):
     path = write(tmp_path, "mnist_train.py", export.course_code("mnist_train", {"epochs": 1}))
     got = last_json(run_program(path, env={"MNIST_DIR": folder}).stdout)["test_accuracy"]
     assert got == pytest.approx(want, abs=0.01)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_regression_page_offers_the_data_its_program_reads(lang):
+    from conftest import open_page
+
+    at = open_page("pages/regression.py", lang=lang)
+    at.session_state["regression.__home"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    label = STRINGS["export.download_data"][lang].format(file="example.csv")
+    assert [d for d in at.get("download_button") if d.proto.label == label], "a download of example.csv"
+    assert 'DATA_FILE = "example.csv"' in at.code[-1].value

@@ -8,10 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import mnist_dir, shared_file
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
 from sklearn.metrics import accuracy_score
 
-from lessons import canvas, handwriting, mlp
+from app.i18n import STRINGS
+from classroom import models
+from lessons import canvas, handwriting, mlp, recipes
 
 README_COUNTS = {0: 82, 1: 88, 2: 85, 3: 87, 4: 83, 5: 80, 6: 79, 7: 87, 8: 83, 9: 74}  # the set's README
 
@@ -136,7 +141,76 @@ def test_the_robust_model_reads_thin_pens_better_than_the_course_model(dev):
 
     data = mnist.load_mnist(mnist_dir())
     thin = handwriting.prepare(handwriting.variant_images(dev, "thin"))
-    course = handwriting.read_handwriting(mlp.train_cached(mlp.PRESETS["course"], data).model, thin, dev)
-    robust = handwriting.read_handwriting(mlp.train_cached(mlp.PRESETS["robust"], data).model, thin, dev)
+    course = handwriting.read_handwriting(models.train_cached(mlp.PRESETS["course"], data).model, thin, dev)
+    robust = handwriting.read_handwriting(models.train_cached(mlp.PRESETS["robust"], data).model, thin, dev)
     assert robust.accuracy > course.accuracy + 0.03, (robust.accuracy, course.accuracy)
     assert robust.accuracy >= 0.95, robust.accuracy
+
+
+# ------------------------------------------------- the claims lesson 7's comparison texts make
+
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 30).flatmap(lambda n: st.tuples(
+    arrays(np.float64, (n, 10), elements=st.floats(0.0, 1.0)), arrays(np.int64, n, elements=st.integers(0, 9)))))
+def test_the_misread_digits_are_the_mistakes_surest_first_and_none_means_all_right(case):
+    """``handwriting.misread_title``: the most confident mistakes first; each ``misread_caption`` reads
+    another digit than the label, with its probability; ``no_misread`` exactly when every digit is right."""
+    proba, labels = case
+    report = handwriting.score(proba, labels)
+    wrong = report.misread
+    assert sorted(wrong) == list(np.flatnonzero(proba.argmax(axis=1) != labels))
+    assert np.all(np.diff(report.confidence[wrong]) <= 0)
+    assert all(report.predictions[i] != labels[i] and report.confidence[i] == proba[i].max() for i in wrong)
+    assert (len(wrong) == 0) == (report.accuracy == 1.0)
+
+
+def test_kept_digits_become_arrays_with_their_labels():
+    images, labels = handwriting.kept_arrays(None)
+    assert images.shape == (0, 28, 28) and labels.shape == (0,)
+    kept = [(np.full((28, 28), 0.5, np.float32), 7, "a"), (np.zeros((28, 28), np.float32), 1, "b")]
+    images, labels = handwriting.kept_arrays(kept)
+    assert images.shape == (2, 28, 28) and list(labels) == [7, 1]
+
+
+def test_the_recipes_text_states_the_compared_networks_as_they_are_trained():
+    """``handwriting.recipes``: each network's layers, solver, loss and epochs, and the variants' pens."""
+    course, best, robust = (recipes.PRESETS[n] for n in ("course", "best", "robust"))
+    plain = handwriting.config_of(handwriting.NO_AUGMENT, type("Data", (), {"is_fallback": False})())
+    from dataclasses import replace
+
+    assert plain == replace(robust, augment=0.0) and robust.augment > 0  # "differ only in the distortions"
+    assert handwriting.COMPARED == ("course", "best", handwriting.NO_AUGMENT, "robust")
+    assert (course.optimizer, course.loss, course.momentum, course.epochs) == ("sgd", "mse", 0.9, 3)
+    assert (best.hidden, best.optimizer, best.loss, best.epochs) == (course.hidden, "adam", "cross_entropy", 5)
+    assert (robust.conv, robust.hidden, robust.optimizer, robust.loss, robust.epochs) == ((8, 16), (64,), "adam",
+                                                                                          "cross_entropy", 3)
+    for lang in ("zh", "en"):
+        text = STRINGS["handwriting.recipes"][lang]
+        assert recipes.network_text(course.hidden) in text and "0.9" in text
+        assert f"{handwriting.THIN_PEN[0]:g}–{handwriting.THIN_PEN[1]:g}" in text
+
+
+def test_lesson_7s_settings_are_the_sliders_ranges():
+    for kind, spec in handwriting.augment.DISTORTIONS.items():
+        setting = handwriting.SETTINGS[kind]
+        assert (setting.default, setting.lo, setting.hi) == (spec.neutral, spec.low, spec.high)
+    assert handwriting.SETTINGS["model"].options == handwriting.COMPARED
+    assert handwriting.SETTINGS["variant"].options == handwriting.VARIANTS
+
+
+def test_the_robust_networks_have_convolutions_the_others_do_not():
+    """``handwriting.compare_note``: the robust networks (and only they) have convolutions to train."""
+    on_mnist = type("Data", (), {"is_fallback": False})()
+    assert {name for name in handwriting.COMPARED if handwriting.config_of(name, on_mnist).conv} == {
+        "robust", handwriting.NO_AUGMENT}
+
+
+def test_the_prompts_name_the_networks_and_sets_as_the_page_labels_them():
+    for lang in ("zh", "en"):
+        prompt = STRINGS["handwriting.try_compare"][lang]
+        assert f"**{STRINGS['handwriting.model.course'][lang]}**" in prompt
+        assert STRINGS["draw.model.course"][lang] in STRINGS["draw.try_models"][lang]
+        assert all(STRINGS[f"handwriting.model.{name}"][lang].split("，")[0].split(",")[0] in STRINGS["handwriting.recipes"][lang]
+                   for name in handwriting.COMPARED)

@@ -17,7 +17,9 @@ import pytest
 import torch
 from conftest import tiny_data
 
-from lessons import mlp, modelstore
+from classroom import models, modelstore
+from classroom.slots import TrainingSlots
+from lessons import mlp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,19 +68,19 @@ def test_an_unwritable_folder_does_not_fail_the_training(tmp_path, monkeypatch):
     blocker.write_text("a file where the folder should be")
     monkeypatch.setenv("MODEL_CACHE_DIR", str(blocker / "models"))
     config = mlp.TrainConfig(hidden=(8,), epochs=1, batch_size=16, seed=91)
-    trained = mlp.train_cached(config, tiny_data("unwritable"))
+    trained = models.train_cached(config, tiny_data("unwritable"))
     assert trained.config == config and np.isfinite(trained.accuracy)
 
 
 def test_a_restart_finds_the_model_trained(store_dir, monkeypatch):
     data = tiny_data("restart")
     config = mlp.TrainConfig(hidden=(8,), epochs=2, batch_size=16, seed=41)
-    first = mlp.train_cached(config, data)
-    monkeypatch.setattr(mlp, "_cache", type(mlp._cache)())  # a fresh process: nothing in memory
+    first = models.train_cached(config, data)
+    monkeypatch.setattr(models, "_cache", type(models._cache)())  # a fresh process: nothing in memory
     calls: list[int] = []
     monkeypatch.setattr(mlp, "train_config", lambda *a, **k: calls.append(1))
     ends: list[float] = []
-    again = mlp.train_cached(config, data, on_progress=lambda f, h: ends.append(f))
+    again = models.train_cached(config, data, on_progress=lambda f, h: ends.append(f))
     assert calls == [] and ends == [1.0] and again is not first
     for p, q in zip(first.model.parameters(), again.model.parameters()):
         assert torch.equal(p, q)
@@ -92,6 +94,7 @@ STUDENT = textwrap.dedent(
     import hashlib, sys, time
     from pathlib import Path
     import numpy as np
+    from classroom import models
     from lessons import mlp, mnist
 
     go = Path(sys.argv[1])
@@ -111,7 +114,7 @@ STUDENT = textwrap.dedent(
     )
     while not go.exists():
         time.sleep(0.01)
-    trained = mlp.train_cached(mlp.TrainConfig(hidden=(8,), epochs=1, batch_size=16, seed=51), data)
+    trained = models.train_cached(mlp.TrainConfig(hidden=(8,), epochs=1, batch_size=16, seed=51), data)
     digest = hashlib.sha256(b"".join(p.detach().numpy().tobytes() for p in trained.model.parameters()))
     print("WEIGHTS", digest.hexdigest(), flush=True)
     """
@@ -141,7 +144,7 @@ def test_two_processes_train_one_configuration_once(store_dir, tmp_path):
 
 def test_a_lone_training_uses_every_core_and_two_share_them(tmp_path, monkeypatch):
     monkeypatch.setenv("TRAINING_SLOTS_DIR", str(tmp_path))
-    slots = mlp.TrainingSlots(2)
+    slots = TrainingSlots(2)
     with slots:
         assert torch.get_num_threads() == mlp.CORES
     # another process holds a slot: a flock from another open file conflicts as a process's would
@@ -157,7 +160,7 @@ def test_a_lone_training_uses_every_core_and_two_share_them(tmp_path, monkeypatc
 
 def test_a_training_waits_while_every_slot_on_the_host_is_taken(tmp_path, monkeypatch):
     monkeypatch.setenv("TRAINING_SLOTS_DIR", str(tmp_path))
-    slots = mlp.TrainingSlots(1)
+    slots = TrainingSlots(1)
     with slots:
         pass  # creates the slot file
     other = os.open(tmp_path / "slot-0", os.O_RDWR)
@@ -194,9 +197,24 @@ def test_shared_array_is_built_once_then_mapped_from_disk(tmp_path):
 
 
 def test_shared_array_rebuilds_a_damaged_file_and_survives_an_unwritable_folder(tmp_path):
-    make = lambda: np.ones((5, 2), dtype=np.float32)  # noqa: E731
+    make = lambda: np.ones((5, 2), dtype=np.float32)
     (tmp_path / "y.f32").write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00garbage")
     np.testing.assert_array_equal(modelstore.shared_array("y", make, root=tmp_path), make())
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("")
     np.testing.assert_array_equal(modelstore.shared_array("z", make, root=blocked), make())
+
+
+def test_a_trained_data_sets_images_are_mapped_from_one_shared_file(store_dir):
+    """What a class trains on is normalised once per host: the training's tensors are the store's file,
+    mapped, and equal to the course's normalisation done in memory."""
+    data = tiny_data("shared-images")
+    models.train_cached(mlp.TrainConfig(hidden=(8,), epochs=1, batch_size=16, seed=61), data)
+    stem = f"images-{modelstore.data_identity(data)}"
+    assert sorted(p.name for p in store_dir.glob("*.f32")) == [f"{stem}-test.f32", f"{stem}-train.f32"]
+    x_train, _, x_test, _ = mlp._tensors(data)
+    mapped = modelstore.shared_array(f"{stem}-train", lambda: pytest.fail("the file must be mapped, not rebuilt"))
+    assert isinstance(mapped, np.memmap)
+    np.testing.assert_array_equal(x_train.numpy(), mapped)
+    torch.testing.assert_close(x_train, mlp.normalise(data.train_images / 255.0), rtol=0, atol=1e-6)
+    torch.testing.assert_close(x_test, mlp.normalise(data.test_images / 255.0), rtol=0, atol=1e-6)

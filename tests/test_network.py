@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
@@ -241,5 +241,98 @@ def test_pictures():
 
 def test_the_network_page_needs_no_torch():
     """lessons.network and the MNIST pages' shared UI import without loading torch (the 5b page stays light)."""
-    code = "import sys, lessons.network, app.ui\nassert 'torch' not in sys.modules, 'torch was imported'\n"
+    code = "import sys, lessons.network, app.ui, app.charts.network\nassert 'torch' not in sys.modules, 'torch was imported'\n"
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, check=True)
+
+
+# ------------------------------------------------------------------ what the page says, checked
+# Each text the 5b page picks by a result states a claim (in lessons/network.py, beside the code that picks
+# it); these properties check it over the page's whole ranges whenever the text shows. The images are the
+# offline digits the page falls back to (the first test images, as the page takes them).
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from lessons import mnist
+
+    return mnist.fallback_digits()
+
+
+seeds = st.integers(nw.SETTINGS["seed"].lo, nw.SETTINGS["seed"].hi)
+depths = st.integers(nw.SETTINGS["depth"].lo, nw.SETTINGS["depth"].hi)
+widths = st.sampled_from(nw.SETTINGS["width"].options)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.sampled_from(nw.BETWEEN), seeds)
+@example("none", 999)
+@example("tanh", 0)
+def test_nutshell_notes_hold_for_every_seed(digits, between, seed):
+    """``identical``: every output of the single layer is within ``SAME`` of the three layers' (torch's);
+    ``not_identical``: the stack is not linear at all, so no single linear layer equals it."""
+    x = nw.normalise(digits.test_images[: nw.N_IMAGES])
+    layers = nw.random_linear_layers(seed=seed)
+    act = None if between == "none" else between
+    gap, _ = nw.nutshell_agreement(nw.nutshell_comparison(x, layers, act))
+    net = torch_stack(layers, act)
+    three = net(torch.from_numpy(x)).detach().numpy()
+    if nw.nutshell_note(gap) == "identical":
+        assert between == "none"
+        np.testing.assert_allclose(nw.one_layer_predict(x, *nw.collapse_linear(layers)), three, rtol=0, atol=nw.SAME)
+    else:
+        assert between != "none", "a purely linear stack always collapses"
+        # An affine map sends the midpoint of two images to the midpoint of their outputs; this stack does not.
+        middle = net(torch.from_numpy((x[:-1] + x[1:]) / 2)).detach().numpy()
+        assert np.abs(middle - (three[:-1] + three[1:]) / 2).max() > nw.SAME
+
+
+def sigmoid_share(x, y, depth, width, seed) -> float:
+    return float(nw.first_layer_share(nw.vanishing_table(x, y, depth, width, ("sigmoid",), seed=seed))["sigmoid"])
+
+
+@settings(max_examples=8, deadline=None)
+@given(depths, widths, seeds)
+@example(1, 16, 0)  # one of each note
+@example(3, 64, 0)
+@example(30, 256, 999)
+def test_vanishing_notes_hold_for_every_depth_width_and_seed(digits, depth, width, seed):
+    """``vanishing_not_yet``: the sigmoid net's first layer gets at least a tenth of the last layer's gradient;
+    ``vanishing_shrinking``: under a tenth, at least a hundredth, and smaller still at depth 30;
+    ``vanishing_small``: under a hundredth, and the ReLU net's first layer gets over ten times that share."""
+    x = nw.normalise(digits.test_images[: nw.N_BATCH])
+    y = nw.one_hot(digits.test_labels[: nw.N_BATCH])
+    # each net is drawn from the seed on its own, so leaving tanh out changes neither of these two
+    shares = nw.first_layer_share(nw.vanishing_table(x, y, depth, width, ("sigmoid", "relu"), seed=seed))
+    note = nw.vanishing_note(shares["sigmoid"])
+    if note == "vanishing_not_yet":
+        assert shares["sigmoid"] >= 0.1
+    elif note == "vanishing_shrinking":
+        assert 0.01 <= shares["sigmoid"] < 0.1
+        assert sigmoid_share(x, y, nw.SETTINGS["depth"].hi, width, seed) < shares["sigmoid"]
+    else:
+        assert note == "vanishing_small"
+        assert shares["sigmoid"] < 0.01 and shares["relu"] > 10 * shares["sigmoid"]
+
+
+@settings(max_examples=5, deadline=None)
+@given(seeds)
+def test_try_shallow_the_sigmoid_net_still_gets_its_gradient(digits, seed):
+    """``try_shallow`` (2 hidden layers of 64): the sigmoid note is ``vanishing_not_yet`` for every seed."""
+    x = nw.normalise(digits.test_images[: nw.N_BATCH])
+    y = nw.one_hot(digits.test_labels[: nw.N_BATCH])
+    assert nw.vanishing_note(sigmoid_share(x, y, 2, 64, seed)) == "vanishing_not_yet"
+
+
+def test_vanishing_note_thresholds():
+    assert [nw.vanishing_note(s) for s in (1.4, 0.1, 0.099, 0.01, 0.0099, 1e-19)] == [
+        "vanishing_not_yet", "vanishing_not_yet", "vanishing_shrinking", "vanishing_shrinking",
+        "vanishing_small", "vanishing_small"]
+
+
+def test_activation_note_derivative_bounds():
+    """``activations_note``: σ′ ≤ 1/4 and near 0 for large |z|; tanh′ ≤ 1, saturating too; ReLU′ is 1 for z > 0, else 0."""
+    z = np.linspace(-10, 10, 2001)
+    sig, tanh, relu = (nw.activation_derivative(name, z) for name in ("sigmoid", "tanh", "relu"))
+    assert sig.max() == pytest.approx(0.25) and sig.max() <= 0.25 and sig[np.abs(z) >= 8].max() < 1e-3
+    assert tanh.max() == pytest.approx(1.0) and tanh[np.abs(z) >= 5].max() < 1e-3
+    np.testing.assert_array_equal(relu, (z > 0).astype(float))

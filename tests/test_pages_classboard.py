@@ -1,4 +1,4 @@
-"""The class page (issue 15) and the board's shared widgets (app/board.py) in AppTest, on an SQLite
+"""The class page and the board's shared widgets (app/classboard.py) in AppTest, on an SQLite
 board in a temporary folder: joining, posting a run and a drawing, the leaderboard, the best run
 loaded into 5c, the teacher's controls, the projector view, and a translated message (with
 nothing stored) for every refusal."""
@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import zipfile
 
 import numpy as np
+import pyarrow as pa
 import pytest
-from conftest import ROOT, open_page
+from conftest import ROOT, assert_valid_vega_lite, open_page
 from streamlit.testing.v1 import AppTest
 
-from app import board
+from app import classboard
 from app.i18n import LANGUAGES, STRINGS
-from lessons import classboard as cb
+from classroom import classboard as cb
 
 pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
 
@@ -61,7 +63,7 @@ def db(tmp_path, monkeypatch):
     monkeypatch.setenv("CLASS_TEACHER_CODE", TEACHER)
     with cb.ClassBoard(url, teacher_code=TEACHER) as check:
         yield check
-    board.forget_reads()
+    classboard.forget_reads()
 
 
 def digit_one() -> np.ndarray:
@@ -81,14 +83,14 @@ def test_join_by_typed_code_and_a_wrong_code_is_refused(db, lang):
     form_input = by_label(at.text_input, text("classboard.code", lang))
     form_input.input("NOPE99")  # a form's fields are sent with its button
     by_label(at.button, text("classboard.join", lang)).click().run()
-    assert messages(at, "error") == [text("board.err.room_unknown", lang)]
-    assert state(at, board.ROOM_KEY) is None
+    assert messages(at, "error") == [text("classboard.err.room_unknown", lang)]
+    assert state(at, classboard.ROOM_KEY) is None
 
     # typed in lower case with spaces, as a student might: still the room
     by_label(at.text_input, text("classboard.code", lang)).input(" " + room[:3].lower() + " " + room[3:].lower())
     by_label(at.button, text("classboard.join", lang)).click().run()
     no_exception(at)
-    assert at.session_state[board.ROOM_KEY] == room
+    assert at.session_state[classboard.ROOM_KEY] == room
     assert text("classboard.joined", lang, room=room) in messages(at, "success")
     assert at.query_params["room"] == room  # the URL carries it: copying it shares the class
 
@@ -101,7 +103,7 @@ def test_join_by_link_shows_the_leaderboard_ranked_by_each_students_best_run(db)
         db.post_run(room, name, {"lr": lr, "optimizer": optimizer}, accuracy, seconds)
     at = open_page("pages/classboard.py", query={"room": room})
     no_exception(at)
-    assert at.session_state[board.ROOM_KEY] == room
+    assert at.session_state[classboard.ROOM_KEY] == room
     table = at.dataframe[0].value
     # each nickname's best run, best first; a tie on accuracy goes to the faster run
     assert list(table[text("classboard.col.nickname")]) == ["Bo", "Ann", "Mei", "'); DROP TABLE runs;--"]
@@ -113,13 +115,17 @@ def test_join_by_link_shows_the_leaderboard_ranked_by_each_students_best_run(db)
     # the chart: one dot per run, learning rate against accuracy, coloured by optimizer
     chart = at.get("vega_lite_chart")[0]
     assert '"type":"log"' in chart.proto.spec.replace(" ", "")
+    assert_valid_vega_lite(json.loads(chart.proto.spec))
+    (dots,) = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.proto.datasets]
+    assert sorted(zip(dots["nickname"], dots["lr"], dots["accuracy"])) == sorted((n, lr, a) for n, a, _, lr, _ in posts)
+    assert set(dots["optimizer"]) == {text(f"mnist.train.opt_{o}") for o in ("sgd", "adam", "rmsprop")}
     assert len(db.runs(room)) == 5  # the nickname was stored as text, the table is still there
 
 
 def test_a_link_to_an_unknown_room_joins_nothing(db):
     at = open_page("pages/classboard.py", query={"room": "ZZZZZZ"})
     no_exception(at)
-    assert state(at, board.ROOM_KEY) is None
+    assert state(at, classboard.ROOM_KEY) is None
     assert by_label(at.text_input, text("classboard.code"))
 
 
@@ -128,7 +134,7 @@ def test_leave_forgets_the_room(db):
     at = open_page("pages/classboard.py", query={"room": room})
     by_label(at.button, text("classboard.leave")).click().run()
     no_exception(at)
-    assert state(at, board.ROOM_KEY) is None
+    assert state(at, classboard.ROOM_KEY) is None
     assert "room" not in at.query_params
 
 
@@ -156,7 +162,7 @@ def test_the_best_runs_settings_open_5c_with_them(db):
 
 
 def test_a_trainconfig_posted_as_asdict_loads_into_5c_too():
-    params = board.train_page_params({"hidden": [256, 64], "activation": "relu", "final_activation": None,
+    params = classboard.train_page_params({"hidden": [256, 64], "activation": "relu", "final_activation": None,
                                       "epochs": 5, "batch_size": 256, "lr": 0.005, "optimizer": "adam",
                                       "momentum": 0.9, "loss": "cross_entropy", "seed": 0, "schedule": None,
                                       "conv": [8, 16], "augment": 1.0})
@@ -170,13 +176,13 @@ def test_a_trainconfig_posted_as_asdict_loads_into_5c_too():
 
 HOST = """
 import streamlit as st
-from app import board
+from app import classboard
 
 def host():
     kind, args = st.session_state["test.widget"]
-    (board.post_run_button if kind == "run" else board.add_drawing_button)(*args)
+    (classboard.post_run_button if kind == "run" else classboard.add_drawing_button)(*args)
 
-st.navigation([st.Page(host, title="host", default=True), st.Page(board.CLASS_PAGE)]).run()
+st.navigation([st.Page(host, title="host", default=True), st.Page(classboard.CLASS_PAGE)]).run()
 """
 
 
@@ -203,7 +209,7 @@ def widget(host):
         at.query_params["lang"] = lang
         at.session_state["test.widget"] = widget(*args)
         if room is not None:
-            at.session_state[board.ROOM_KEY] = room
+            at.session_state[classboard.ROOM_KEY] = room
         return at.run()
 
     return render
@@ -212,7 +218,7 @@ def widget(host):
 def test_without_a_room_the_widgets_say_where_to_join(db, widget):
     for at in (widget(post_script, {"lr": 0.1}, 0.9, 3.0), widget(drawing_script, digit_one(), 1)):
         no_exception(at)
-        assert messages(at, "caption") == ["👩‍🏫 " + text("board.join_hint")]
+        assert messages(at, "caption") == ["👩‍🏫 " + text("classboard.join_hint")]
         assert not at.get("form")
 
 
@@ -221,15 +227,15 @@ def test_post_a_run_once_with_the_nickname_remembered(db, widget, lang):
     room = db.open_room(TEACHER)
     settings = {"lr": 0.01, "optimizer": "sgd", "hidden": (256, 64)}  # a tuple, as TrainConfig holds it
     at = widget(post_script, settings, 0.9731, 41.5, room=room, lang=lang)
-    by_label(at.text_input, text("board.nickname", lang)).input("  Mei  ")
+    by_label(at.text_input, text("classboard.nickname", lang)).input("  Mei  ")
     at.button[0].click().run()
     no_exception(at)
     runs = db.runs(room)
     assert list(runs["nickname"]) == ["Mei"] and math.isclose(runs["accuracy"][0], 0.9731)
     assert runs["settings"][0] == {"page": "mnist_train", "lr": 0.01, "optimizer": "sgd", "hidden": [256, 64]}
     entry = int(runs["id"][0])
-    assert messages(at, "success") == [text("board.posted", lang, id=entry, room=room)]
-    assert at.session_state[board.NICKNAME_KEY] == "Mei"
+    assert messages(at, "success") == [text("classboard.posted", lang, id=entry, room=room)]
+    assert at.session_state[classboard.NICKNAME_KEY] == "Mei"
     at.run()  # a second look: the button is spent, nothing more is posted
     assert at.button[0].disabled and len(db.runs(room)) == 1
 
@@ -254,7 +260,7 @@ def test_a_refused_run_is_worded_and_nothing_is_stored(db, widget, nickname, set
     at.text_input[0].set_value(nickname)
     at.button[0].click().run()
     no_exception(at)
-    assert messages(at, "error") == [text(f"board.err.{code}")]
+    assert messages(at, "error") == [text(f"classboard.err.{code}")]
     assert db.runs(room).empty
 
 
@@ -265,16 +271,17 @@ def test_posting_into_a_closed_class_and_too_fast_is_refused(db, widget):
     at.button[0].click().run()
     assert len(db.runs(room)) == 1
     other = widget(drawing_script, digit_one(), 1, room=room)
-    other.session_state[board.CLIENT_KEY] = at.session_state[board.CLIENT_KEY]  # the same student, a moment later
+    other.session_state[classboard.CLIENT_KEY] = at.session_state[classboard.CLIENT_KEY]  # the same student, a moment later
+    other.get("button_group")[0].set_value(1)
     other.text_input[0].input("Mei")
     other.button[0].click().run()
-    assert messages(other, "error") == [text("board.err.rate_limited")] and db.drawings(room).empty
+    assert messages(other, "error") == [text("classboard.err.rate_limited")] and db.drawings(room).empty
 
     db.close_room(room, TEACHER)
     late = widget(post_script, {"lr": 0.2}, 0.8, 1.0, room=room)
     late.text_input[0].input("Bo")
     late.button[0].click().run()
-    assert messages(late, "error") == [text("board.err.room_closed")] and len(db.runs(room)) == 1
+    assert messages(late, "error") == [text("classboard.err.room_closed")] and len(db.runs(room)) == 1
 
 
 def test_add_a_drawing_with_the_label_the_student_confirms(db, widget):
@@ -283,18 +290,19 @@ def test_add_a_drawing_with_the_label_the_student_confirms(db, widget):
     at = widget(drawing_script, image, 7, room=room, lang="en")
     no_exception(at)
     label = at.get("button_group")[0]
-    assert label.value == 7  # the network's guess, pre-selected
-    label.set_value(1)  # the student corrects it: it is a 1
+    assert label.value is None  # no default: a press never just confirms the network's guess
+    assert text("classboard.label_guess", "en", digit=7) in messages(at, "caption")  # shown beside it
+    label.set_value(1)  # the student picks what they wrote: a 1
     at.text_input[0].input("Mei")
     at.button[0].click().run()
     no_exception(at)
     stored = db.drawings(room)
     assert list(stored["label"]) == [1]
     np.testing.assert_array_equal(stored["image"][0], np.rint(image * 255).astype(np.uint8))
-    assert messages(at, "success") == [text("board.added", "en", id=int(stored["id"][0]), label=1, room=room)]
+    assert messages(at, "success") == [text("classboard.added", "en", id=int(stored["id"][0]), label=1, room=room)]
     at.button[0].click().run()  # the same drawing again: not stored twice
     assert len(db.drawings(room)) == 1
-    assert messages(at, "info") == [text("board.added_already", "en", id=int(stored["id"][0]))]
+    assert messages(at, "info") == [text("classboard.added_already", "en", id=int(stored["id"][0]))]
 
 
 REFUSED_DRAWINGS = [
@@ -310,33 +318,33 @@ REFUSED_DRAWINGS = [
 def test_a_refused_drawing_is_worded_and_nothing_is_stored(db, widget, image, code):
     room = db.open_room(TEACHER)
     at = widget(drawing_script, image, 3, room=room)
+    at.get("button_group")[0].set_value(3)
     at.text_input[0].input("Mei")
     at.button[0].click().run()
     no_exception(at)
-    assert messages(at, "error") == [text(f"board.err.{code}")]
+    assert messages(at, "error") == [text(f"classboard.err.{code}")]
     assert db.drawings(room).empty
 
 
 def test_a_label_left_unpicked_is_refused(db, widget):
     room = db.open_room(TEACHER)
     at = widget(drawing_script, digit_one(), 1, room=room)
-    at.get("button_group")[0].set_value(None)
     at.text_input[0].input("Mei")
     at.button[0].click().run()
-    assert messages(at, "error") == [text("board.err.label_out_of_range")] and db.drawings(room).empty
+    assert messages(at, "warning") == [text("classboard.label_missing")] and db.drawings(room).empty
 
 
 def test_an_empty_canvas_offers_nothing_to_add(db, widget):
     room = db.open_room(TEACHER)
     at = widget(drawing_script, np.zeros((28, 28)), 0, room=room)
-    assert messages(at, "caption") == [text("board.draw_first")] and not at.button
+    assert messages(at, "caption") == [text("classboard.draw_first")] and not at.button
 
 
 def test_every_refusal_has_its_own_words_in_both_languages():
     for code in cb.ERROR_MESSAGES:
-        zh, en = text(f"board.err.{code}", "zh"), text(f"board.err.{code}", "en")
+        zh, en = text(f"classboard.err.{code}", "zh"), text(f"classboard.err.{code}", "en")
         assert CJK.search(zh) and not CJK.search(en), code
-    assert len({text(f"board.err.{code}") for code in cb.ERROR_MESSAGES}) == len(cb.ERROR_MESSAGES)
+    assert len({text(f"classboard.err.{code}") for code in cb.ERROR_MESSAGES}) == len(cb.ERROR_MESSAGES)
 
 
 # ------------------------------------------------------------------------------ the teacher
@@ -350,14 +358,14 @@ def unlock(at: AppTest, code: str) -> AppTest:
 def test_a_wrong_teacher_code_is_refused_and_an_unset_one_said_so(db, monkeypatch):
     at = unlock(open_page("pages/classboard.py"), TEACHER + "x")
     no_exception(at)
-    assert messages(at, "error") == [text("board.err.teacher_code_wrong")]
-    assert state(at, board.TEACHER_KEY) is None
+    assert messages(at, "error") == [text("classboard.err.teacher_code_wrong")]
+    assert state(at, classboard.TEACHER_KEY) is None
     assert not [b for b in at.button if b.label == text("classboard.start")]
     assert all(TEACHER not in str(v) for v in at.query_params.values())
 
     monkeypatch.delenv("CLASS_TEACHER_CODE")
     at = unlock(open_page("pages/classboard.py"), TEACHER)
-    assert messages(at, "error") == [text("board.err.teacher_code_unset")]
+    assert messages(at, "error") == [text("classboard.err.teacher_code_unset")]
 
 
 def test_the_teacher_starts_a_class_hides_an_entry_and_exports_the_collection(db):
@@ -368,7 +376,7 @@ def test_the_teacher_starts_a_class_hides_an_entry_and_exports_the_collection(db
     no_exception(at)
     by_label(at.button, text("classboard.start")).click().run()
     no_exception(at)
-    room = at.session_state[board.ROOM_KEY]
+    room = at.session_state[classboard.ROOM_KEY]
     assert db.room_is_open(room)
     assert TEACHER not in str(dict(at.query_params))  # never in a URL
 
@@ -376,7 +384,7 @@ def test_the_teacher_starts_a_class_hides_an_entry_and_exports_the_collection(db
     keep_id = db.post_run(room, "Mei", {"lr": 0.01}, 0.9, 1.0)
     drawings = {db.add_drawing(room, "Mei", label, np.rint(digit_one() * 255).astype(np.uint8) // (label + 1))
                 : label for label in (1, 7)}
-    board.forget_reads()
+    classboard.forget_reads()
     at.run()
     by_label(at.selectbox, text("classboard.entry")).set_value(run_id).run()
     by_label(at.button, text("classboard.hide")).click().run()
@@ -397,7 +405,7 @@ def test_the_teacher_starts_a_class_hides_an_entry_and_exports_the_collection(db
 
     by_label(at.button, text("classboard.close")).click().run()
     assert not db.room_is_open(room)
-    assert text("board.err.room_closed") in messages(at, "warning")
+    assert text("classboard.err.room_closed") in messages(at, "warning")
 
 
 def test_students_have_no_controls_over_entries(db):
@@ -485,6 +493,61 @@ def test_the_teacher_code_may_come_from_streamlit_secrets(db, monkeypatch):
     at.switch_page("pages/classboard.py").run()
     at = unlock(at, TEACHER)
     no_exception(at)
-    assert state(at, board.TEACHER_KEY) == TEACHER
+    assert state(at, classboard.TEACHER_KEY) == TEACHER
     by_label(at.button, text("classboard.start")).click().run()
-    assert db.room_is_open(state(at, board.ROOM_KEY))
+    assert db.room_is_open(state(at, classboard.ROOM_KEY))
+
+
+def test_runs_and_drawings_are_numbered_each_on_their_own(db, widget):
+    """Runs and drawings share the board's ids; a student reads their entry's number among its kind."""
+    room = db.open_room(TEACHER)
+    for name in ("Ann", "Bo"):
+        db.post_run(room, name, {"lr": 0.1}, 0.9, 1.0)
+    at = widget(drawing_script, digit_one(), 1, room=room, lang="en")
+    at.get("button_group")[0].set_value(1)
+    at.text_input[0].input("Mei")
+    at.button[0].click().run()
+    no_exception(at)
+    assert int(db.drawings(room)["id"][0]) == 3  # the board's id ...
+    assert messages(at, "success") == [text("classboard.added", "en", id=1, label=1, room=room)]  # ... drawing No. 1
+    run = widget(post_script, {"lr": 0.2}, 0.8, 1.0, room=room, lang="en")
+    run.text_input[0].input("Mei")
+    run.button[0].click().run()
+    assert messages(run, "success") == [text("classboard.posted", "en", id=3, room=room)]  # the class's third run
+
+
+def test_the_code_placeholder_cannot_be_a_code():
+    for lang in LANGUAGES:
+        with pytest.raises(cb.BoardError):
+            cb.normalise_room(text("classboard.code_placeholder", lang))
+
+
+def test_the_projector_says_when_the_class_is_closed(db):
+    room = db.open_room(TEACHER)
+    at = open_page("pages/classboard.py", query={"room": room, "view": "projector"})
+    assert text("classboard.err.room_closed") not in messages(at, "warning")
+    db.close_room(room, TEACHER)
+    classboard.forget_reads()
+    at.run()
+    no_exception(at)
+    assert text("classboard.err.room_closed") in messages(at, "warning")
+
+
+def test_the_runs_and_the_leaderboard_export_as_csv(db):
+    room = db.open_room(TEACHER)
+    db.post_run(room, "小美", {"lr": 0.1}, 0.9, 3.0)
+    db.post_run(room, "=HYPERLINK(1)", {"lr": 0.2}, 0.95, 2.0)
+    db.post_run(room, "小美", {"lr": 0.3}, 0.97, 4.0)
+    hidden = int(db.runs(room)["id"][1])
+    db.hide(room, hidden, TEACHER)
+    runs = db.runs(room, include_hidden=True)
+    every = list(csv.DictReader(io.StringIO(classboard.runs_csv(runs).decode("utf-8-sig"))))
+    assert [r["nickname"] for r in every] == ["小美", "'=HYPERLINK(1)", "小美"]  # never a formula
+    assert [r["hidden"] for r in every] == ["False", "True", "False"]
+    assert [json.loads(r["settings"])["lr"] for r in every] == [0.1, 0.2, 0.3]
+    board = list(csv.DictReader(io.StringIO(classboard.leaderboard_csv(runs).decode("utf-8-sig"))))
+    ranked = cb.leaderboard(db.runs(room))  # the board's own ranking of the visible runs
+    assert [(r["rank"], r["nickname"], float(r["accuracy"]), r["runs"]) for r in board] == [
+        (str(rank), name, accuracy, str(n)) for rank, name, accuracy, n in
+        zip(ranked["rank"], ranked["nickname"], ranked["accuracy"], ranked["runs"], strict=True)]
+    assert [r["nickname"] for r in board] == ["小美"]

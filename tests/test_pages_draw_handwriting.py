@@ -16,7 +16,7 @@ import pytest
 import streamlit as st
 import torch
 from conftest import open_page
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from app import mnist_widgets as mw
 from app import ui
@@ -170,7 +170,7 @@ def test_a_useless_or_diverged_own_model_is_never_used_silently(accuracy, loss, 
     at.session_state[ui.SESSION_MODEL] = own_model(accuracy, history=pd.DataFrame({"loss": loss}))
     at.run()
     no_exception(at)
-    assert text(problem, model=text("draw.model.course")) in [w.value for w in at.warning]
+    assert text(problem, model=text("draw.model.course"), accuracy=f"{accuracy:.1%}") in [w.value for w in at.warning]
     assert not any(c.value.startswith("🧠 " + text("draw.model_own", accuracy="X").split("(")[0]) for c in at.caption)
 
 
@@ -216,11 +216,47 @@ def test_a_photo_goes_through_the_same_preparation_and_is_read():
 def test_bad_uploads_get_a_translated_message_and_the_page_keeps_working(blob, name, key):
     at = upload(open_page(DRAW, lang="zh", query={"model": "course"}, timeout=TIMEOUT), blob, name, "image/png")
     no_exception(at)
-    assert text(key, "zh", mb=canvas.MAX_FILE_BYTES // 2**20) in [e.value for e in at.error]
+    assert text(key, "zh", mb=canvas.MAX_FILE_MB) in [e.value for e in at.error]
     assert text("draw.empty_photo", "zh") in [i.value for i in at.info]
     at.segmented_control(key="draw.source").set_value("draw").run()  # back to the canvas
     no_exception(at)
     assert text("draw.empty", "zh") in [i.value for i in at.info]
+
+
+def phone_sized(jpeg: bytes, side=(4032, 3024), grain: float = 14.0) -> bytes:
+    """A small photo blown up to a 12-megapixel phone's JPEG with sensor grain: about 7.5 MB."""
+    with Image.open(io.BytesIO(jpeg)) as small:
+        upright = ImageOps.exif_transpose(small).convert("RGB").resize(side, Image.Resampling.BILINEAR)
+    noise = np.random.default_rng(0).normal(0, grain, (side[1], side[0], 1))
+    out = io.BytesIO()
+    Image.fromarray(np.clip(np.asarray(upright) + noise, 0, 255).astype(np.uint8)).save(out, "JPEG", quality=97)
+    return out.getvalue()
+
+
+def test_one_upload_limit_stated_in_the_page_language_is_the_servers_and_the_uploaders():
+    import tomllib
+
+    from conftest import ROOT
+
+    server = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    assert server == canvas.MAX_FILE_MB and canvas.MAX_FILE_BYTES == canvas.MAX_FILE_MB * 2**20
+    at = open_page(DRAW, lang="zh", query={"model": "course", "source": "photo"}, timeout=TIMEOUT)
+    no_exception(at)
+    assert at.get("file_uploader")[0].proto.max_upload_size_mb == canvas.MAX_FILE_MB
+    assert text("draw.upload_limit", "zh", mb=canvas.MAX_FILE_MB) in [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_phone_photo_is_read_and_a_larger_file_refused_in_the_pages_language(lang):
+    photo = phone_sized(photo_of_digit("7"))
+    assert 7 * 2**20 < len(photo) < canvas.MAX_FILE_BYTES  # today's phone photos are 3-12 MB
+    at = upload(open_page(DRAW, lang=lang, query={"model": "course"}, timeout=TIMEOUT), photo)
+    no_exception(at)
+    assert not at.error and len(at.get("button_group")) >= 1  # read: its label can be picked
+    too_big = photo + bytes(canvas.MAX_FILE_BYTES + 1 - len(photo))
+    upload(at, too_big, "huge.jpg")
+    no_exception(at)
+    assert [e.value for e in at.error] == [text("draw.err.too_large", lang, mb=canvas.MAX_FILE_MB)]
 
 
 def test_a_blank_photo_is_worded():
@@ -236,7 +272,21 @@ def keep_button(at):
     return next(b for b in at.button if b.label == text("draw.keep"))
 
 
-def test_a_digit_is_kept_for_lesson_7_with_the_label_the_student_confirms():
+def test_the_label_starts_unpicked_and_nothing_is_kept_until_the_student_picks_one():
+    at = upload(open_page(DRAW, lang="en", query={"model": "course"}, timeout=TIMEOUT), photo_of_digit("7"))
+    no_exception(at)
+    label = next(s for s in at.segmented_control if s.key.startswith("draw.__keep_label"))
+    assert label.value is None  # no default: pressing the button must not confirm the network's guess
+    guess = next(m.value for m in at.markdown if m.value.startswith("The network reads **"))
+    digit = int(guess.split("**")[1])
+    assert text("draw.keep_guess", digit=digit) in [c.value for c in at.caption]  # the guess, beside the label
+    keep_button(at).click().run()
+    no_exception(at)
+    assert text("draw.keep_no_label") in [w.value for w in at.warning]
+    assert not at.session_state[KEPT_KEY]
+
+
+def test_a_digit_is_kept_for_lesson_7_with_the_label_the_student_picks():
     at = upload(open_page(DRAW, lang="en", query={"model": "course"}, timeout=TIMEOUT), photo_of_digit("7"))
     label = next(s for s in at.segmented_control if s.key.startswith("draw.__keep_label"))
     label.set_value(7)
@@ -247,12 +297,15 @@ def test_a_digit_is_kept_for_lesson_7_with_the_label_the_student_confirms():
     assert text("draw.kept", label=7, count=1) in [s.value for s in at.success]
     keep_button(at).click().run()
     assert len(at.session_state[KEPT_KEY]) == 1 and text("draw.kept_already") in [i.value for i in at.info]
+    # another picture starts with no label again
+    upload(at, photo_of_digit("1"))
+    assert next(s for s in at.segmented_control if s.key.startswith("draw.__keep_label")).value is None
 
 
 def test_the_class_collection_button_asks_to_join_a_class_first():
     at = upload(open_page(DRAW, lang="en", query={"model": "course"}, timeout=TIMEOUT), photo_of_digit("7"))
     no_exception(at)
-    assert "👩‍🏫 " + text("board.join_hint") in [c.value for c in at.caption]
+    assert "👩‍🏫 " + text("classboard.join_hint") in [c.value for c in at.caption]
 
 
 def test_no_english_on_the_zh_draw_page_and_no_left_in_the_instructions():

@@ -12,12 +12,18 @@ import pandas as pd
 import pytest
 import torch
 from conftest import open_page
+from hypothesis import given
+from hypothesis import strategies as hs
 from streamlit import dataframe_util
 
-from app import board, ui
+import export
+from app import classboard, take_home, ui
 from app import mnist_widgets as mw
+from app.charts import mnist_train as charts
 from app.i18n import STRINGS
-from lessons import export, mlp, mnist, modelstore
+from app.runlog import RunLog
+from classroom import jobs, models, modelstore
+from lessons import mlp, mnist
 from lessons import network as nw
 
 pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
@@ -76,7 +82,7 @@ def test_a_stopped_training_is_returned_flagged_and_never_cached(digits, tmp_pat
     config = mlp.TrainConfig(hidden=(16,), epochs=2, batch_size=64, seed=11)
     per_epoch = -(-len(digits.train_images) // 64)
     asked = []
-    stopped = mlp.train_cached(config, digits, should_stop=lambda: asked.append(1) or len(asked) > per_epoch)
+    stopped = models.train_cached(config, digits, should_stop=lambda: asked.append(1) or len(asked) > per_epoch)
     assert stopped.stopped and len(stopped.history) == per_epoch
     # the partial model is exactly a one-epoch training of the same settings
     one = mlp.train_config(replace(config, epochs=1), digits)
@@ -86,9 +92,9 @@ def test_a_stopped_training_is_returned_flagged_and_never_cached(digits, tmp_pat
     assert stopped.accuracy == pytest.approx(one.accuracy)
     # neither the process nor the disk store kept it: the next request trains the whole run
     assert modelstore.ModelStore().load(modelstore.model_key(config, digits)) is None
-    full = mlp.train_cached(config, digits)
+    full = models.train_cached(config, digits)
     assert not full.stopped and len(full.history) == 2 * per_epoch
-    assert mlp.train_cached(config, digits) is full  # the finished one is the class's
+    assert models.train_cached(config, digits) is full  # the finished one is the class's
     assert modelstore.ModelStore().load(modelstore.model_key(config, digits)) is not None
 
 
@@ -199,9 +205,9 @@ OPTIONS = {
 @pytest.mark.parametrize("seed", [0, 1])
 def test_every_setting_round_trips_through_the_url(digits, seed):
     """Set every setting on one page, read the URL it writes, and open a fresh page from that URL."""
-    assert set(OPTIONS) == set(export.DEFAULTS["mnist_train"])  # tests/test_export.py ties these to the page's SETTINGS
+    assert set(OPTIONS) == set(export.SETTINGS["mnist_train"])  # every one of 5c's settings
     rng = random.Random(seed)
-    chosen = {name: rng.choice([v for v in values if v != export.DEFAULTS["mnist_train"][name]] or values)
+    chosen = {name: rng.choice([v for v in values if v != export.defaults("mnist_train")[name]] or values)
               for name, values in OPTIONS.items()}
     at = open_page(PAGE, lang="en", timeout=TIMEOUT)
     for name, value in chosen.items():
@@ -217,11 +223,11 @@ def test_every_setting_round_trips_through_the_url(digits, seed):
 
 
 def test_the_class_boards_best_run_link_loads_exactly_its_settings(digits):
-    """The class page links to 5c with ``board.train_page_params`` of a posted run: 5c trains that config."""
+    """The class page links to 5c with ``classboard.train_page_params`` of a posted run: 5c trains that config."""
     config = mlp.TrainConfig(hidden=(512, 32), activation="tanh", final_activation="sigmoid", epochs=7, batch_size=2048,
                              lr=0.0003, optimizer="rmsprop", momentum=0.5, loss="cross_entropy", seed=42, schedule="onecycle")
     for settings in (asdict(config),):
-        at = open_page(PAGE, lang="zh", query=board.train_page_params(settings), timeout=TIMEOUT)
+        at = open_page(PAGE, lang="zh", query=classboard.train_page_params(settings), timeout=TIMEOUT)
         no_exception(at)
         got = {name: at.session_state[f"mnist_train.{name}"] for name in OPTIONS}
         hidden = tuple(got[f"h{i + 1}"] for i in range(got["layers"]))
@@ -335,12 +341,12 @@ def test_take_home_is_the_course_code_for_the_settings_on_screen(digits, lang):
     no_exception(at)
     at.session_state["mnist_train.__home"] = True  # the program is written only while its expander is open
     at.run()
-    settings = {**export.DEFAULTS["mnist_train"], "optimizer": "adam", "lr": 0.001}
+    settings = {**export.defaults("mnist_train"), "optimizer": "adam", "lr": 0.001}
     code = export.course_code("mnist_train", settings, lang=lang)
     assert code.strip() in [c.value.strip() for c in at.code]
     download = at.get("download_button")[0]
     assert "mnist_train.py" in download.proto.label
-    assert export.run_hint("mnist_train", lang) in texts(at)
+    assert take_home.run_hint("mnist_train", lang) in texts(at)
 
 
 # ------------------------------------------------------------------ the estimate
@@ -350,14 +356,36 @@ def test_the_estimate_is_measured_once_and_then_read_at_once(digits):
     config = mlp.TrainConfig(hidden=(16,), epochs=1, batch_size=64)
     first = None
     for _ in range(20):
-        first = mw.estimate_seconds(config, len(digits.train_images))
+        first = jobs.estimate_seconds(config, len(digits.train_images))
         if first is not None:
             break
     assert first is not None and first > 0
-    assert mw.estimate_seconds(replace(config, epochs=2), len(digits.train_images)) == pytest.approx(
-        mlp.estimate_seconds(replace(config, epochs=2), len(digits.train_images)))
+    assert jobs.estimate_seconds(replace(config, epochs=2), len(digits.train_images)) == pytest.approx(
+        models.estimate_seconds(replace(config, epochs=2), len(digits.train_images)))
 
 
 def test_durations_are_worded_in_the_page_language():
     assert mw.seconds_text(8.24) == STRINGS["mnist.duration_s"]["zh"].format(s="8.2")
     assert mw.seconds_text(200) == STRINGS["mnist.duration_min"]["zh"].format(m=3, s=20)
+
+
+# ------------------------------------------------------------------ the comparison chart
+
+
+@given(hs.lists(hs.floats(0.01, 3.0), min_size=2, max_size=30), hs.integers(1, 20), hs.floats(10, 1e30), hs.booleans())
+def test_the_comparison_never_draws_a_blow_ups_values(tame, rise, peak, with_tame):
+    """A run that blows up (to 1.5e26, then NaN, as lr 3 does) is cut at 3 times its first loss, as the main
+    chart cuts it, and marked: it never stretches the y-axis so the other runs lie flat."""
+    log = RunLog()
+    if with_tame:
+        log.add({"lr": 0.01}, results={"status": "ok"}, curve=pd.DataFrame({"step": np.arange(1, len(tame) + 1), "loss": tame}))
+    blow = np.r_[np.geomspace(2.3, peak, rise + 1), np.nan]
+    blown = log.add({"lr": 3.0}, results={"status": "diverged"},
+                    curve=pd.DataFrame({"step": np.arange(1, len(blow) + 1), "loss": blow}))
+    view = charts.runs_view(log)
+    lows = [*tame, 2.3] if with_tame else [2.3]
+    top = max(([min(max(tame), nw.LOSS_CAP * tame[0])] if with_tame else []) + [min(peak, nw.LOSS_CAP * 2.3)])
+    assert view.domain[1] <= top + 0.1 * (top - min(lows))  # the caps, and the padding only
+    assert np.isfinite(view.frame["value"]).all() and (view.frame["value"] <= view.domain[1]).all()
+    marks = view.marks[view.marks["series"] == blown]
+    assert len(marks) and marks["shown"].le(view.domain[1]).all()  # the blow-up is marked where it left

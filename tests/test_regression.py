@@ -89,8 +89,21 @@ def test_vectorised_functions_equal_the_course_loops_bit_for_bit(n, seed, centre
     theirs = course_gradient_descent_runner(points, b0, m0, lr, iterations)
     assert ours == [float(v) for v in theirs]  # exact, so certainly within 1e-12 relative
     assert regression.step_gradient(b0, m0, points, lr) == [float(v) for v in course_step_gradient(b0, m0, points, lr)]
-    assert regression.compute_error_for_line_given_points(b0, m0, points) == float(
-        course_compute_error_for_line_given_points(b0, m0, points))
+    course_error = float(course_compute_error_for_line_given_points(b0, m0, points))
+    assert regression.compute_error_for_line_given_points(b0, m0, points) == course_error
+    # a history's errors square by r·r, not the course's pow: within 1e-12 relative
+    history = regression.gradient_descent_history(points, b0, m0, lr, 0)
+    assert history.error[0] == pytest.approx(course_error, rel=1e-12, abs=0)
+
+
+def test_the_error_squares_as_the_course_does_where_pow_and_r_times_r_differ():
+    """n = 1, seed 6: the course's ``** 2`` (the C library's pow) rounds this square 1 ULP away from r·r."""
+    points = np.random.default_rng(6).normal(-32.09955137491657, 0.01, (1, 2))
+    b0, m0 = 2.83984375, -3.1056004855513155
+    residual = points[0, 1] - (m0 * points[0, 0] + b0)
+    assert residual**2 != residual * residual, "the case where the two roundings part"
+    course = float(course_compute_error_for_line_given_points(b0, m0, points))
+    assert regression.compute_error_for_line_given_points(b0, m0, points) == course == 18111.05155393908
 
 
 def test_integer_starts_and_negative_x_match_the_course(example):
@@ -338,3 +351,80 @@ def test_line_columns_are_the_rows_of_line_frame():
     lines = [("true", 1.0, 2.0), ("fit", -0.5, 1.25)]
     expected = pd.concat([line_frame(b, m, -1.0, 10.0, label) for label, b, m in lines], ignore_index=True)
     pd.testing.assert_frame_equal(pd.DataFrame(line_columns(lines, -1.0, 10.0)), expected)
+
+
+# ------------------------------------------------------------------ the regression verdict
+
+
+def test_standardised_x_at_lr_1_2_is_not_blamed_on_the_scale_of_x(course_points):
+    run = regression.standardised_history(course_points, 0, 0, 1.2, 1000)
+    verdict = regression.fit_verdict(run, course_points)
+    assert verdict.code == regression.FIT_DIVERGED_RATE and verdict.standardised
+    # independent: the Hessian of the MSE on standardised x, from the design matrix, is 2·[[1, 0], [0, 1]]
+    x = course_points[:, 0]
+    z = (x - x.mean()) / x.std()
+    design = np.column_stack([np.ones_like(z), z])
+    hessian = 2 * design.T @ design / len(z)
+    assert verdict.lr_max == pytest.approx(2 / np.linalg.eigvalsh(hessian)[-1])
+    assert verdict.lr > verdict.lr_max
+
+
+def test_raw_x_at_too_large_a_rate_is_blamed_on_the_scale_and_standardising_fixes_it(course_points):
+    raw = regression.gradient_descent_history(course_points, 0, 0, 0.001, 1000)
+    verdict = regression.fit_verdict(raw, course_points)
+    assert verdict.code == regression.FIT_DIVERGED_SCALE and verdict.step == 1
+    fixed = regression.standardised_history(course_points, 0, 0, 0.001, 1000)
+    assert regression.fit_verdict(fixed, course_points).code == regression.FIT_OK
+    assert np.all(np.diff(fixed.error) <= 1e-9 * fixed.error[:-1])
+
+
+def test_a_rate_too_large_for_any_scale_is_the_rates_fault(course_points):
+    raw = regression.gradient_descent_history(course_points, 0, 0, 1.2, 100)
+    assert regression.fit_verdict(raw, course_points).code == regression.FIT_DIVERGED_RATE
+
+
+def test_overflowed_numbers_are_never_the_ones_to_show(course_points):
+    run = regression.standardised_history(course_points, 0, 0, 1.2, 10000)
+    assert not np.isfinite(run.b[-1])  # b = nan, what the page showed
+    verdict = regression.fit_verdict(run, course_points)
+    k = verdict.last_finite
+    assert verdict.overflow_step == k + 1
+    assert np.isfinite([run.b[k], run.m[k], run.error[k]]).all()
+    assert not np.isfinite([run.b[k + 1], run.m[k + 1], run.error[k + 1]]).all()
+    # judged at the replayed step, before the overflow
+    early = regression.fit_verdict(run, course_points, step=500)
+    assert early.overflow_step is None and early.last_finite == 500 and early.code == regression.FIT_DIVERGED_RATE
+    assert regression.fit_verdict(run, course_points, step=0).code == regression.FIT_OK
+
+
+def test_the_courses_recipe_is_ok(course_points):
+    run = regression.gradient_descent_history(course_points, 0, 0, 0.0001, 1000)
+    verdict = regression.fit_verdict(run, course_points)
+    assert verdict.code == regression.FIT_OK and verdict.last_finite == 1000 and verdict.step is None
+
+
+# ------------------------------------------------------------------ the course's data with one click
+
+
+def test_course_data_path_reads_the_real_file_and_gives_the_courses_numbers(monkeypatch, tmp_path):
+    real = shared_file("data", "regression", "data.csv")
+    monkeypatch.setenv(regression.COURSE_DATA_ENV, str(real))
+    path = regression.course_data_path()
+    assert path == str(real)
+    points = regression.load_points(path)
+    b, m = regression.gradient_descent_runner(points, 0, 0, 0.0001, 1000)
+    # the course notes' printout: b = 0.0889…, m = 1.4777…, error = 112.61…
+    assert str(b) == "0.08893651993741346"
+    assert str(m) == "1.4777440851894448"
+    assert str(regression.compute_error_for_line_given_points(b, m, points)) == "112.61481011613473"
+
+
+def test_course_data_path_falls_back_to_the_local_copy_then_to_none(monkeypatch, tmp_path):
+    local = tmp_path / "data.csv"
+    monkeypatch.setattr(regression, "COURSE_DATA_LOCAL", str(local))
+    monkeypatch.setenv(regression.COURSE_DATA_ENV, str(tmp_path / "missing.csv"))
+    assert regression.course_data_path() is None
+    monkeypatch.delenv(regression.COURSE_DATA_ENV)
+    assert regression.course_data_path() is None
+    local.write_text("x,y\n1,2\n3,4\n")
+    assert regression.course_data_path() == str(local)

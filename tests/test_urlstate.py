@@ -5,7 +5,7 @@ import math
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.state import Setting
+from lessons.settings import Setting
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,14 @@
-"""No English on a Chinese page (issue 13, item 10), apart from the technical words the course's own
-notes use: every page is rendered in zh with AppTest and every text a student can see is scanned —
-titles, markdown, captions, alerts, widget labels, options and help, expander and tab labels,
-table headers and cells, chart axis, legend and tooltip titles (a raw field name counts: it shows)
-and the chart values a legend, tooltip or text mark shows.
+"""No English on a Chinese page, apart from the course's own technical words: every page is rendered in
+zh with AppTest and every text a student can see is scanned — titles, markdown, captions, alerts, widget
+labels, options and help, expander and tab labels, table headers and cells, chart axis, legend and
+tooltip titles (a raw field name counts: it shows) and the chart values a legend, tooltip or text mark shows.
 
-The allow-list is read from the course notes at test time (``../shared/seed``): every Latin-script
-word they use, from prose ("Logistic Regression", "loss", "MNIST", "ReLU") and from the course's
-code ("learning_rate", "num_iterations", "data.csv"; identifiers whole), plus variables (x, W1, b_3). The issue's
-vocabulary adds MSE, from 均方誤差（MSE）; see ISSUE_WORDS. Code shown as code (``st.code`` blocks,
-`inline code`) and the maths inside LaTeX (except ``\\text{...}``, which reads as words) are not prose.
+The rules are tests/vocabulary.py's, the same as tests/test_glossary.py applies to the string table: the
+allow-list is the glossary's ``[english_in_zh]`` (the course notes' own technical words such as loss, lr,
+MNIST, ReLU, each checked to be in the notes; a few the notes spell another way such as sigmoid and MSE;
+library names and file formats), never a list of today's strings. Code (identifiers with ``_`` or ``.``,
+`inline code`, ``st.code`` blocks) and the maths inside LaTeX (except ``\\text{...}``, which reads as
+words) are not prose.
 """
 
 from __future__ import annotations
@@ -17,22 +17,15 @@ import json
 import re
 
 import pytest
-from conftest import open_page, shared_file
+from conftest import open_page
 from google.protobuf.json_format import MessageToDict
+from vocabulary import WORD, allowed_english, glossary, is_code, prose
 
 from app import ui
 from app.i18n import LANGUAGES, STRINGS
 
 pytestmark = pytest.mark.slow  # whole pages in AppTest: left out of make test-fast
 
-NOTES = ("seed", "000_1bae66b48c03afbd.txt")
-# Beyond the notes' own words: MSE (issue 13, item 11: 均方誤差（MSE）), sigmoid (the notes spell it
-# "segmoid"), and log, cos and tanh, maths functions as the notes' sin (cos only inside "x2cosx" there;
-# tanh is an option name in 5c, glossed 雙曲正切 on 5b).
-ISSUE_WORDS = {"mse", "sigmoid", "log", "cos", "tanh"}
-# A word as the notes write it: identifiers and file names whole (step_gradient, data.csv), so a
-# part of one ("step") is not a word the course uses on its own.
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)*")
 UNIT = re.compile(r"\d\s*(s|ms|min|sec|h)\b")  # "3.2 s", "2 min": the course writes 秒 and 分鐘
 # Proto fields that a student reads: the text of an element, its label, help, options, captions.
 TEXT_FIELDS = {"body", "label", "help", "options", "placeholder", "captions", "value", "formattedValue",
@@ -50,24 +43,13 @@ PAGE_PARAMS = [pytest.param(s, id=s.name, marks=[pytest.mark.slow] if s.name in 
 
 
 def allowed_words() -> set[str]:
-    """Every Latin-script word of the course notes, lower-cased (split the way the scan splits)."""
-    notes = shared_file(*NOTES).read_text(encoding="utf-8")
-    return {w.lower() for w in WORD.findall(notes)} | ISSUE_WORDS
+    """The English words a zh page may show: the glossary's ``[english_in_zh]``, lower-cased."""
+    return allowed_english()
 
 
 def _prose(text: str) -> str:
-    """What a student reads as words: drop code spans, link targets, HTML tags and LaTeX commands
-    (keeping ``\\text{...}`` and ``\\mathrm{...}`` contents), and Streamlit's ``:icon:`` names."""
-    text = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
-    text = re.sub(r"`[^`]*`", " ", text)
-    text = re.sub(r"\]\([^)]*\)", "]", text)  # markdown link targets
-    text = re.sub(r"<[^>]+>", " ", text)
-    text = re.sub(r"\\(?:begin|end)\s*\{[^}]*\}", " ", text)
-    text = re.sub(r"\\(?:text|mathrm|textrm|operatorname|mbox)\s*\{([^}]*)\}", r" \1 ", text)
-    text = re.sub(r"\\[A-Za-z]+", " ", text)
-    text = re.sub(r":(?:material/)?[a-z_]+:", " ", text)  # :material/refresh: and :red[...] colour names
-    text = re.sub(r":[a-z]+\[", "[", text)
-    return text
+    """What a student reads as words (tests/vocabulary.py's ``prose``)."""
+    return prose(text)
 
 
 def _strings(value, key: str | None = None):
@@ -179,9 +161,11 @@ def visible_texts(at) -> list[str]:
             walk(child)
 
     walk(at._tree)
-    # The language switch names each language in its own script, on purpose: not a leak.
+    # The language switch names each language in its own script, on purpose, and a citation quotes its
+    # source (the glossary's quoted_keys): not leaks.
+    quoted = {STRINGS[key]["zh"].strip() for key in glossary()["english_in_zh"]["quoted_keys"] if key in STRINGS}
     switch = {STRINGS["app.language"]["zh"], *LANGUAGES.values()}
-    return [text for text in texts if text not in switch]
+    return [text for text in texts if text not in switch and text.strip() not in quoted]
 
 
 def english_words(texts: list[str], allowed: set[str]) -> dict[str, str]:
@@ -191,17 +175,18 @@ def english_words(texts: list[str], allowed: set[str]) -> dict[str, str]:
         for unit in UNIT.findall(_prose(text)):
             found.setdefault(f"{unit} (unit)", text.strip()[:120])
         for word in WORD.findall(_prose(text)):
-            variable = re.fullmatch(r"[A-Za-z](?:[_0-9].*)?", word)  # x, W1, x_k: maths, not English
-            if not variable and word.lower() not in allowed and word not in found:
+            if not is_code(word) and word.lower() not in allowed and word not in found:
                 found[word] = text.strip()[:120]
     return found
 
 
-def test_the_allow_list_is_the_course_notes_words():
+def test_the_allow_list_is_the_course_notes_technical_words():
     allowed = allowed_words()
-    for word in ("lr", "loss", "sgd", "adam", "rmsprop", "mnist", "relu", "data.csv", "pytorch", "epsilon"):
+    for word in ("lr", "loss", "sgd", "adam", "rmsprop", "mnist", "relu", "pytorch", "epsilon", "sigmoid", "mse"):
         assert word in allowed, word
-    for word in ("iteration", "value", "digit", "step", "min", "what", "line"):  # the issue's leaks stay leaks
+    # Words of the notes that are not technical words (a heading, the code's prose) stay English.
+    for word in ("iteration", "value", "digit", "step", "min", "what", "line", "error", "nutshell", "logistic",
+                 "epoch", "app", "one-hot"):
         assert word not in allowed, word
 
 

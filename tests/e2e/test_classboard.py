@@ -1,4 +1,4 @@
-"""The class board in real browsers (issue 15): one student posts a run from 5c, another adds a
+"""The class board in real browsers: one student posts a run from 5c, another adds a
 drawing from the draw page, and a third session, already on the Class page, sees both arrive
 without reloading (the board refreshes itself every 2 s).
 
@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from app.i18n import STRINGS
 from benchmarks import live
-from lessons import classboard as cb
+from classroom import classboard as cb
 
 from .conftest import ARTIFACTS, PAGE_TIMEOUT_MS, VIEWPORT, wait_for_app
 from .test_draw import CANVAS, draw_one
@@ -88,16 +88,16 @@ def test_two_students_post_and_a_third_session_sees_both(browser, class_server):
         mei.goto(f"{base}/mnist_train?room={room}&lang=en&{QUICK_RUN}")
         wait_for_app(mei)
         mei.get_by_role("button", name=text("mnist.train.train")).click()
-        post = mei.get_by_test_id("stForm").filter(has=mei.get_by_role("button", name=text("board.post")))
+        post = mei.get_by_test_id("stForm").filter(has=mei.get_by_role("button", name=text("classboard.post")))
         expect(post).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-        post.get_by_label(text("board.nickname")).fill("Mei")
-        post.get_by_role("button", name=text("board.post")).click()
-        expect(mei.get_by_text(pattern("board.posted", room=room))).to_be_visible()
+        post.get_by_label(text("classboard.nickname")).fill("Mei")
+        post.get_by_role("button", name=text("classboard.post")).click()
+        expect(mei.get_by_text(pattern("classboard.posted", room=room))).to_be_visible()
 
         # a run better than Mei's arrives; from the board Mei loads its settings into 5c with one click
         with cb.ClassBoard(db_url, teacher_code=TEACHER) as board:
             board.post_run(room, "Ace", {"page": "mnist_train", **ACE}, 0.999, 99.0)
-        mei.get_by_role("link", name=text("board.see_board")).click()
+        mei.get_by_role("link", name=text("classboard.see_board")).click()
         expect(mei.get_by_text(pattern("classboard.best_run", nickname="Ace"))).to_be_visible()
         mei.get_by_role("link", name=text("classboard.load_best")).click()
         wait_for_app(mei)
@@ -115,15 +115,15 @@ def test_two_students_post_and_a_third_session_sees_both(browser, class_server):
         canvas.wait_for(timeout=PAGE_TIMEOUT_MS)
         canvas.scroll_into_view_if_needed()
         draw_one(bo, canvas)
-        add = bo.get_by_test_id("stForm").filter(has=bo.get_by_role("button", name=text("board.add")))
+        add = bo.get_by_test_id("stForm").filter(has=bo.get_by_role("button", name=text("classboard.add")))
         expect(add).to_be_visible(timeout=PAGE_TIMEOUT_MS)
         one = add.get_by_role("radio", name="1", exact=True)
         if one.get_attribute("aria-checked") != "true":  # the network's guess comes pre-selected: correct it
             one.click()
         expect(one).to_have_attribute("aria-checked", "true")
-        add.get_by_label(text("board.nickname")).fill("Bo")
-        add.get_by_role("button", name=text("board.add")).click()
-        expect(bo.get_by_text(pattern("board.added", label=1, room=room))).to_be_visible()
+        add.get_by_label(text("classboard.nickname")).fill("Bo")
+        add.get_by_role("button", name=text("classboard.add")).click()
+        expect(bo.get_by_text(pattern("classboard.added", label=1, room=room))).to_be_visible()
 
         # the class page, never reloaded, shows both within its refresh
         expect(metric(board_tab, "classboard.runs")).to_have_text("2", timeout=15_000)

@@ -1,5 +1,6 @@
 """Drawing digits on the real canvas in Chromium: the page reads them, shows what the network
-sees, and clearing starts over."""
+sees, and clearing starts over; the student, not the network, labels a digit before keeping it; a
+phone-sized photo uploads and is read."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from playwright.sync_api import expect
 
 from app.i18n import STRINGS
 
-from .conftest import PAGE_TIMEOUT_MS, open_app_page
+from .conftest import PAGE_TIMEOUT_MS, open_app_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -132,3 +133,39 @@ def test_clearing_resets_the_canvas_and_the_reading(page, app_url):
     canvas.scroll_into_view_if_needed()
     draw_zero(page, canvas)
     expect_reading(page, 0, "en")
+
+
+def test_the_label_starts_unpicked_and_keeping_waits_for_the_students_pick(page, app_url):
+    page.goto(f"{app_url}/draw?lang=en&model=course", timeout=PAGE_TIMEOUT_MS)
+    wait_for_app(page)
+    canvas = page.locator(CANVAS)
+    canvas.wait_for(timeout=PAGE_TIMEOUT_MS)
+    canvas.scroll_into_view_if_needed()
+    draw_one(page, canvas)
+    keep = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name=text("draw.keep", "en")))
+    expect(keep).to_be_visible()
+    expect(keep.get_by_text(re.compile(re.escape(text("draw.keep_guess", "en").split("{digit}")[0]) + r"\d"))).to_be_visible()
+    expect(keep.locator('[aria-checked="true"]')).to_have_count(0)  # no digit chosen for the student
+    keep.get_by_role("button", name=text("draw.keep", "en")).click()
+    expect(page.get_by_text(text("draw.keep_no_label", "en"))).to_be_visible()
+    keep.get_by_role("radio", name="1", exact=True).click()
+    keep.get_by_role("button", name=text("draw.keep", "en")).click()
+    expect(page.get_by_text(text("draw.kept", "en").format(label=1, count=1))).to_be_visible()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_phone_sized_photo_uploads_and_is_read_with_the_limit_in_the_pages_language(page, app_url, lang):
+    from test_pages_draw_handwriting import phone_sized, photo_of_digit
+
+    from lessons import canvas as prep
+
+    photo = phone_sized(photo_of_digit("7"))
+    assert len(photo) > 7 * 2**20
+    page.goto(f"{app_url}/draw?lang={lang}&model=course&source=photo", timeout=PAGE_TIMEOUT_MS)
+    wait_for_app(page)
+    expect(page.get_by_text(text("draw.upload_limit", lang).format(mb=prep.MAX_FILE_MB))).to_be_visible()
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    uploader.wait_for(state="attached")
+    uploader.set_input_files(files=[{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+    expect(page.get_by_text(reads(None, lang))).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(page.get_by_text(re.compile("AxiosError|413"))).to_have_count(0)

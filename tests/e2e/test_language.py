@@ -8,7 +8,13 @@ from playwright.sync_api import expect
 
 from app.i18n import HTML_LANG, STRINGS
 
-from .conftest import PAGE_TIMEOUT_MS, STEP_TIMEOUT_MS, VIEWPORT, open_app_page, wait_for_app
+from .conftest import (
+    PAGE_TIMEOUT_MS,
+    STEP_TIMEOUT_MS,
+    VIEWPORT,
+    open_app_page,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 

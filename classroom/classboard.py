@@ -30,9 +30,11 @@ import json
 import math
 import os
 import secrets
+import sqlite3
 import threading
 import time
 import unicodedata
+import urllib.parse
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -42,6 +44,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from PIL import Image
+
+from lessons import network
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = ROOT / "data" / "classboard" / "class.sqlite3"
@@ -57,6 +61,9 @@ IMAGE_SIDE = 28
 MIN_INTERVAL = 1.0  # seconds between two entries from one client
 WRITE_ATTEMPTS = 5  # a busy database is retried this often before the entry is refused
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+STEPS_MAX = 100_000  # a race run's steps to the valley (regression allows 10 000 iterations)
+PAGE_NAME_MAX = 40
+RACES = ("descent", "regression")  # page 1's race (lowest loss, fewest steps) and page 3's (lowest error)
 
 ERROR_MESSAGES = {
     "nickname_empty": "Type a nickname.",
@@ -78,6 +85,13 @@ ERROR_MESSAGES = {
     "teacher_code_wrong": "The teacher code is not right.",
     "teacher_code_unset": "No teacher code is set on the server (CLASS_TEACHER_CODE).",
     "storage_unavailable": "The class board's database is busy or unreachable: nothing was stored. Try again.",
+    "page_unknown": "There is no such page to send.",
+    "question_unknown": "There is no such question in the bank.",
+    "question_not_open": "This question is not open in this class.",
+    "question_revealed": "The answer is out: this question takes no more votes.",
+    "choice_unknown": "This is not one of the question's choices.",
+    "loss_not_finite": "The final loss must be a finite number.",
+    "steps_out_of_range": f"The steps to the valley must be a whole number from 0 to {STEPS_MAX}, or none.",
 }
 
 
@@ -131,7 +145,55 @@ def _migrate_1(conn: sa.Connection) -> None:
     metadata.create_all(conn, tables=[rooms, entries, runs_table, drawings_table])
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migrate_1]  # step i brings the schema to version i + 1
+# Leading the class: one row per room with what the teacher sent last (page, its URL settings and a
+# version that grows with each send) and whether the room is frozen; the questions opened in a room,
+# the votes (one per nickname, replaced by a second), and the race runs posted from pages 1 and 3.
+lead_table = sa.Table(
+    "lead", metadata,
+    sa.Column("room", sa.String(16), sa.ForeignKey("rooms.code"), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("page", sa.String(64), nullable=True),
+    sa.Column("query", sa.Text, nullable=True),  # JSON: the page's URL settings, as text
+    sa.Column("sent", sa.Float, nullable=True),
+    sa.Column("frozen", sa.Boolean, nullable=False),
+    sa.Column("question", sa.String(64), nullable=True),  # the question opened last
+)
+asked_table = sa.Table(
+    "asked", metadata,
+    sa.Column("room", sa.String(16), sa.ForeignKey("rooms.code"), primary_key=True),
+    sa.Column("question", sa.String(64), primary_key=True),
+    sa.Column("opened", sa.Float, nullable=False),
+    sa.Column("revealed", sa.Float, nullable=True),
+    sa.Column("answer", sa.String(64), nullable=True),
+)
+votes_table = sa.Table(
+    "votes", metadata,
+    sa.Column("room", sa.String(16), sa.ForeignKey("rooms.code"), primary_key=True),
+    sa.Column("question", sa.String(64), primary_key=True),
+    sa.Column("nickname", sa.String(4 * NICKNAME_MAX), primary_key=True),
+    sa.Column("choice", sa.String(64), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+race_table = sa.Table(
+    "race", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("room", sa.String(16), sa.ForeignKey("rooms.code"), nullable=False),
+    sa.Column("race", sa.String(16), nullable=False),
+    sa.Column("nickname", sa.String(4 * NICKNAME_MAX), nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),  # JSON
+    sa.Column("final_loss", sa.Float, nullable=False),
+    sa.Column("steps_to_valley", sa.Integer, nullable=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Index("race_room", "room", "race", "id"),
+)
+
+
+def _migrate_2(conn: sa.Connection) -> None:
+    """Leading the class: the lead row, questions asked, votes and race runs (new tables only)."""
+    metadata.create_all(conn, tables=[lead_table, asked_table, votes_table, race_table])
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_migrate_1, _migrate_2]  # step i brings the schema to version i + 1
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -233,6 +295,32 @@ def check_settings(settings: Any) -> str:
     return text
 
 
+_PAGE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def check_page(page: Any) -> str:
+    """A page's name as its URL says it (``descent``, ``mnist_train``): lower-case letters, digits, ``_``."""
+    if not isinstance(page, str) or not 0 < len(page) <= PAGE_NAME_MAX or not set(page) <= _PAGE_CHARS:
+        raise BoardError("page_unknown")
+    return page
+
+
+def check_query(query: Any) -> str:
+    """A page's URL settings (name -> text, as ``st.query_params`` holds them) as canonical JSON."""
+    if not isinstance(query, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in query.items()):
+        raise BoardError("settings_not_plain")
+    return check_settings(dict(query))
+
+
+def _question(question_id: Any) -> Any:
+    """The bank's question with this id (``question_unknown`` if none)."""
+    from classroom import questions as bank
+
+    found = bank.by_id().get(question_id) if isinstance(question_id, str) else None
+    if found is None:
+        raise BoardError("question_unknown")
+    return found
+
 def check_image(image: Any) -> np.ndarray:
     """A 28×28 uint8 image (ink high) from floats in [0, 1] (the canvas's output), whole numbers
     in 0..255, a PIL image or nested lists. The shape is checked before anything is converted,
@@ -287,20 +375,44 @@ def default_url() -> str:
     return url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
+PG_CONNECT_TIMEOUT = 5  # seconds: a database host that stopped answering is reported, not waited for
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """The SQLite file's (device, inode), or None when nothing is at ``path``."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def _engine_for(url: str) -> sa.Engine:
     parsed = sa.make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")  # the driver requirements.txt pins
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            parsed = parsed.update_query_dict({"connect_timeout": str(PG_CONNECT_TIMEOUT)})
         # At most 15 connections per app process: several processes stay under the server's 100.
+        # pool_pre_ping: a connection the server dropped (a restart) is replaced at its next use.
         return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=60)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(parsed, pool_size=10, max_overflow=60, pool_timeout=60,
-                              connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    options: dict[str, Any] = {"connect_args": connect_args}
+    path = parsed.database if parsed.database and parsed.database != ":memory:" else None
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(path).close()  # the one place the file is created
+
+        def connect() -> sqlite3.Connection:
+            # mode=rw: a file removed mid-class is reported missing, not silently made anew and empty
+            return sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=rw", uri=True, **connect_args)
+
+        options = {"creator": connect}
+    engine = sa.create_engine(parsed, pool_size=10, max_overflow=60, pool_timeout=60, **options)
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # SQLAlchemy emits BEGIN itself (below), so the driver's own transaction handling is off.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -309,6 +421,18 @@ def _engine_for(url: str) -> sa.Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        if path is not None:
+            record.info["file"] = _file_identity(path)
+
+    if path is not None:
+        @sa.event.listens_for(engine, "checkout")
+        def _on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+            # An open SQLite connection keeps working on its file after the file (or its folder) is
+            # moved or deleted: an entry would be "stored" where nobody reads it again. A connection
+            # whose file is no longer the one at the path is replaced; a new one fails while the
+            # file is gone, and the board says it is unavailable.
+            if record.info.get("file") != _file_identity(path):
+                raise sa.exc.DisconnectionError("the database file was moved, replaced or removed")
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
@@ -341,7 +465,10 @@ class ClassBoard:
     def __init__(self, url: str | None = None, *, teacher_code: str | None = None,
                  min_interval: float = MIN_INTERVAL):
         self.url = url or default_url()
-        self.engine = _engine_for(self.url)
+        try:
+            self.engine = _engine_for(self.url)
+        except (OSError, sqlite3.Error) as error:  # the SQLite file's folder cannot be made or opened
+            raise BoardError("storage_unavailable") from error
         self._writer = self.engine.execution_options(board_write=True)
         secret = teacher_code if teacher_code is not None else os.environ.get("CLASS_TEACHER_CODE", "")
         self._teacher_digest = _digest(secret) if secret else None
@@ -404,7 +531,8 @@ class ClassBoard:
                 if not _is_transient(error) or attempt == WRITE_ATTEMPTS - 1:
                     raise BoardError("storage_unavailable") from error
                 time.sleep(0.05 * 2 ** attempt * (1 + secrets.randbelow(100) / 100))
-            except sa.exc.TimeoutError as error:  # every pooled connection stayed busy
+            except (sa.exc.TimeoutError, sa.exc.DisconnectionError, sa.exc.InvalidRequestError) as error:
+                # every pooled connection stayed busy, or none could be made to the database's file
                 raise BoardError("storage_unavailable") from error
         raise AssertionError("unreachable")
 
@@ -412,7 +540,7 @@ class ClassBoard:
         try:
             with self.engine.connect() as conn:
                 return list(conn.execute(statement))
-        except (sa.exc.DBAPIError, sa.exc.TimeoutError) as error:
+        except (sa.exc.DBAPIError, sa.exc.TimeoutError, sa.exc.DisconnectionError, sa.exc.InvalidRequestError) as error:
             raise BoardError("storage_unavailable") from error
 
     # -- the teacher
@@ -635,6 +763,219 @@ class ClassBoard:
             archive.writestr("labels.csv", table.getvalue())
         return buffer.getvalue()
 
+    # -- leading the class: send, freeze, questions and votes, the race
+
+    def _upsert(self, conn: sa.Connection, table: sa.Table, values: dict, update: dict) -> None:
+        """Insert a row, or update the one with the same primary key (one statement: two writers
+        on PostgreSQL cannot both insert it)."""
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(table).values(**values)
+        conn.execute(statement.on_conflict_do_update(index_elements=[c.name for c in table.primary_key], set_=update))
+
+    def _room_state(self, conn: sa.Connection, room: str) -> sa.Row:
+        state = conn.execute(sa.select(rooms.c.closed).where(rooms.c.code == room)).first()
+        if state is None:
+            raise BoardError("room_unknown")
+        return state
+
+    def _send(self, conn: sa.Connection, room: str, page: str, query_text: str) -> int:
+        self._upsert(conn, lead_table,
+                     {"room": room, "version": 1, "page": page, "query": query_text, "sent": time.time(), "frozen": False},
+                     {"version": lead_table.c.version + 1, "page": page, "query": query_text, "sent": time.time()})
+        return int(conn.execute(sa.select(lead_table.c.version).where(lead_table.c.room == room)).scalar_one())
+
+    def send(self, room: str, teacher_code: str, page: str, query: Mapping[str, Any]) -> int:
+        """The teacher sends a page with its URL settings to the whole class; returns the new version."""
+        self._check_teacher(teacher_code)
+        room, page, text = normalise_room(room), check_page(page), check_query(query)
+
+        def send(conn: sa.Connection) -> int:
+            self._room_state(conn, room)
+            return self._send(conn, room, page, text)
+
+        return self._write(send)
+
+    def sent(self, room: Any) -> dict | None:
+        """What the teacher sent last: ``{"page", "query", "version"}``, or None (nothing sent yet)."""
+        state = self.lead_state(room)
+        if not state["version"]:
+            return None
+        return {"page": state["page"], "query": state["query"], "version": state["version"]}
+
+    def freeze(self, room: str, teacher_code: str, frozen: bool) -> None:
+        """Eyes on me: the students' page controls are disabled until ``frozen=False``."""
+        self._check_teacher(teacher_code)
+        room = normalise_room(room)
+
+        def freeze(conn: sa.Connection) -> None:
+            self._room_state(conn, room)
+            self._upsert(conn, lead_table, {"room": room, "version": 0, "frozen": bool(frozen)}, {"frozen": bool(frozen)})
+
+        self._write(freeze)
+
+    def frozen(self, room: Any) -> bool:
+        return self.lead_state(room)["frozen"]
+
+    def lead_state(self, room: Any) -> dict:
+        """Everything a student's screen polls for, in one read: version, page, query (dict), sent
+        (Unix seconds), frozen, question (the one opened last, or None), revealed (bool), answer
+        (None until revealed) and voters (how many voted on it so far)."""
+        state = {"version": 0, "page": None, "query": {}, "sent": None, "frozen": False,
+                 "question": None, "revealed": False, "answer": None, "voters": 0}
+        try:
+            room = normalise_room(room)
+        except BoardError:
+            return state
+        voters = (sa.select(sa.func.count()).select_from(votes_table)
+                  .where(votes_table.c.room == lead_table.c.room, votes_table.c.question == lead_table.c.question)
+                  .scalar_subquery())
+        rows = self._read(
+            sa.select(lead_table.c.version, lead_table.c.page, lead_table.c.query, lead_table.c.sent,
+                      lead_table.c.frozen, lead_table.c.question, asked_table.c.revealed, asked_table.c.answer,
+                      voters.label("voters"))
+            .select_from(lead_table.outerjoin(asked_table, sa.and_(asked_table.c.room == lead_table.c.room,
+                                                                   asked_table.c.question == lead_table.c.question)))
+            .where(lead_table.c.room == room))
+        if not rows:
+            return state
+        row = rows[0]
+        return {"version": int(row.version), "page": row.page, "query": json.loads(row.query) if row.query else {},
+                "sent": row.sent, "frozen": bool(row.frozen), "question": row.question,
+                "revealed": row.revealed is not None, "answer": row.answer, "voters": int(row.voters or 0)}
+
+    def open_question(self, room: str, teacher_code: str, question_id: str) -> None:
+        """Ask the class a question from the bank: votes open (again, afresh, if it was asked before)."""
+        self._check_teacher(teacher_code)
+        room, question = normalise_room(room), _question(question_id)
+
+        def ask(conn: sa.Connection) -> None:
+            self._room_state(conn, room)
+            conn.execute(votes_table.delete().where(votes_table.c.room == room, votes_table.c.question == question.id))
+            self._upsert(conn, asked_table, {"room": room, "question": question.id, "opened": time.time()},
+                         {"opened": time.time(), "revealed": None, "answer": None})
+            self._upsert(conn, lead_table, {"room": room, "version": 0, "frozen": False, "question": question.id},
+                         {"question": question.id})
+
+        self._write(ask)
+
+    def vote(self, room: str, nickname: str, question_id: str, choice: str, *, client: str | None = None) -> None:
+        """A student's vote; a second one from the same nickname replaces the first. Refused in a
+        closed room, for a question not open in the room, and after the reveal."""
+        name, question = check_nickname(nickname), _question(question_id)
+        if not isinstance(choice, str) or choice not in question.choices:
+            raise BoardError("choice_unknown")
+        room = normalise_room(room)
+        previous = self._reserve(client)
+
+        def vote(conn: sa.Connection) -> None:
+            if self._room_state(conn, room).closed is not None:
+                raise BoardError("room_closed")
+            asked = conn.execute(sa.select(asked_table.c.revealed).where(
+                asked_table.c.room == room, asked_table.c.question == question.id)).first()
+            if asked is None:
+                raise BoardError("question_not_open")
+            if asked.revealed is not None:
+                raise BoardError("question_revealed")
+            self._upsert(conn, votes_table,
+                         {"room": room, "question": question.id, "nickname": name, "choice": choice, "created": time.time()},
+                         {"choice": choice, "created": time.time()})
+
+        try:
+            self._write(vote)
+        except BaseException:
+            self._release(client, previous)
+            raise
+
+    def votes(self, room: Any, question_id: str) -> dict[str, int]:
+        """How many chose each of the question's choices (every choice, in the bank's order)."""
+        question = _question(question_id)
+        counts = dict.fromkeys(question.choices, 0)
+        try:
+            room = normalise_room(room)
+        except BoardError:
+            return counts
+        for row in self._read(sa.select(votes_table.c.choice, sa.func.count().label("n"))
+                              .where(votes_table.c.room == room, votes_table.c.question == question.id)
+                              .group_by(votes_table.c.choice)):
+            if row.choice in counts:
+                counts[row.choice] = int(row.n)
+        return counts
+
+    def reveal(self, room: str, teacher_code: str, question_id: str) -> str:
+        """Close the vote, send the question's setup to every screen; returns the right answer
+        (computed by ``lessons`` for the setup)."""
+        self._check_teacher(teacher_code)
+        room, question = normalise_room(room), _question(question_id)
+        answer = question.answer()  # computed before the transaction: it may take a moment
+        text = check_query(question.query)
+
+        def reveal(conn: sa.Connection) -> str:
+            self._room_state(conn, room)
+            asked = conn.execute(sa.select(asked_table.c.revealed, asked_table.c.answer).where(
+                asked_table.c.room == room, asked_table.c.question == question.id)).first()
+            if asked is None:
+                raise BoardError("question_not_open")
+            if asked.revealed is None:
+                conn.execute(asked_table.update().where(asked_table.c.room == room, asked_table.c.question == question.id)
+                             .values(revealed=time.time(), answer=answer))
+                self._send(conn, room, question.page, text)
+            return answer
+
+        return self._write(reveal)
+
+    def post_descent(self, room: str, nickname: str, settings: dict, final_loss: float,
+                     steps_to_valley: int | None, *, race: str = "descent", client: str | None = None) -> int:
+        """A student's race run: its settings, where it ended (loss, or the regression's error) and
+        how many steps it took to reach the valley (None: it never did). Returns its id."""
+        name, text = check_nickname(nickname), check_settings(settings)
+        if not _is_real(final_loss) or not math.isfinite(float(final_loss)):
+            raise BoardError("loss_not_finite")
+        if steps_to_valley is not None and (not isinstance(steps_to_valley, (int, np.integer))
+                                            or isinstance(steps_to_valley, (bool, np.bool_))
+                                            or not 0 <= steps_to_valley <= STEPS_MAX):
+            raise BoardError("steps_out_of_range")
+        if race not in RACES:
+            raise BoardError("page_unknown")
+        room = normalise_room(room)
+        previous = self._reserve(client)
+
+        def post(conn: sa.Connection) -> int:
+            if self._room_state(conn, room).closed is not None:
+                raise BoardError("room_closed")
+            return int(conn.execute(race_table.insert().values(
+                room=room, race=race, nickname=name, settings=text, final_loss=float(final_loss),
+                steps_to_valley=None if steps_to_valley is None else int(steps_to_valley),
+                created=time.time())).inserted_primary_key[0])
+
+        try:
+            return self._write(post)
+        except BaseException:
+            self._release(client, previous)
+            raise
+
+    def descents(self, room: Any, *, race: str = "descent") -> pd.DataFrame:
+        """The room's race runs, oldest first: id, nickname, settings (dict), final_loss,
+        steps_to_valley (nullable whole numbers), created (UTC)."""
+        try:
+            rows = self._read(sa.select(race_table).where(race_table.c.room == normalise_room(room),
+                                                          race_table.c.race == race).order_by(race_table.c.id))
+        except BoardError as error:
+            if error.code != "room_unknown":
+                raise
+            rows = []
+        n = len(rows)
+        return pd.DataFrame({
+            "id": np.fromiter((r.id for r in rows), np.int64, n),
+            "nickname": pd.Series([r.nickname for r in rows], dtype=object),
+            "settings": pd.Series([json.loads(r.settings) for r in rows], dtype=object),
+            "final_loss": np.fromiter((r.final_loss for r in rows), np.float64, n),
+            "steps_to_valley": pd.array([r.steps_to_valley for r in rows], dtype="Int64"),
+            "created": pd.to_datetime(np.fromiter((r.created for r in rows), np.float64, n), unit="s", utc=True),
+        })
+
 
 def _frame(rows: list[sa.Row], details: dict[str, Any]) -> pd.DataFrame:
     """Entries as a frame, column by column (a frame built row by row costs several times more
@@ -745,27 +1086,95 @@ def accuracy_by_model(drawings: pd.DataFrame, predict_fns: Mapping[str, Callable
     return pd.DataFrame(rows, columns=["model", "drawings", "correct", "accuracy", "misread"])
 
 
-def montage(images: Any, columns: int = 10, gap: int = 2) -> np.ndarray:
-    """Images (n, 28, 28) tiled left to right in rows of ``columns``, ``gap`` pixels apart, as one
-    uint8 picture (ink high). An empty list gives an empty (0, 0) picture."""
-    stack = np.asarray(images)
-    if stack.size == 0:
-        return np.zeros((0, 0), dtype=np.uint8)
-    if stack.dtype.kind == "f":
-        stack = np.rint(np.clip(stack, 0.0, 1.0) * 255.0)
-    stack = stack.astype(np.uint8).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
-    count = len(stack)
-    columns = max(1, min(columns, count))
-    rows = -(-count // columns)
-    step = IMAGE_SIDE + gap
-    picture = np.zeros((rows * step - gap, columns * step - gap), dtype=np.uint8)
-    for k, image in enumerate(stack):
-        r, c = divmod(k, columns)
-        picture[r * step:r * step + IMAGE_SIDE, c * step:c * step + IMAGE_SIDE] = image
-    return picture
-
-
 def digit_grids(drawings: pd.DataFrame, columns: int = 10) -> dict[int, np.ndarray]:
-    """The collection as one ``montage`` per digit that has drawings, oldest first."""
-    return {int(label): montage(list(group["image"]), columns)
+    """The collection as one ``lessons.network.montage`` per digit that has drawings, oldest first."""
+    return {int(label): network.montage(list(group["image"]), columns)
             for label, group in drawings.groupby("label", sort=True)}
+
+
+def race_leaderboard(runs: pd.DataFrame, by: str = "final_loss") -> pd.DataFrame:
+    """Each nickname's best race run, best first: rank, nickname, final_loss, steps_to_valley,
+    settings, id. ``by="final_loss"``: the lowest final loss (ties: fewer steps, then the earlier
+    run); ``by="steps_to_valley"``: the fewest steps to the valley among runs that reached it (ties:
+    the lower loss, then the earlier run)."""
+    frame = runs if by == "final_loss" else runs[runs["steps_to_valley"].notna()]
+    steps = frame["steps_to_valley"].astype("float64").fillna(np.inf).to_numpy()
+    loss = frame["final_loss"].to_numpy(np.float64)
+    ids = frame["id"].to_numpy(np.int64)
+    order = np.lexsort((ids, steps, loss) if by == "final_loss" else (ids, loss, steps))
+    names = frame["nickname"].to_numpy(object)[order].astype(str)
+    _, first = np.unique(names, return_index=True)
+    keep = order[np.sort(first)]
+    best = frame.iloc[keep].reset_index(drop=True)
+    return pd.DataFrame({"rank": np.arange(1, len(best) + 1), "nickname": best["nickname"],
+                         "final_loss": best["final_loss"], "steps_to_valley": best["steps_to_valley"],
+                         "settings": best["settings"], "id": best["id"]})
+
+
+# ------------------------------------------------ the contract's functions, on the server's board
+
+_DEFAULT: dict[tuple[str, str], ClassBoard] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_board() -> ClassBoard:
+    """The board on ``default_url()`` with ``CLASS_TEACHER_CODE``, made once per process (and
+    again if either changes): what the module-level functions below use."""
+    key = (default_url(), os.environ.get("CLASS_TEACHER_CODE", ""))
+    with _DEFAULT_LOCK:
+        board = _DEFAULT.get(key)
+        if board is None:
+            if len(_DEFAULT) >= 4:  # bounded: a test that changes the URL often leaves no pile of engines
+                for old in _DEFAULT.values():
+                    old.close()
+                _DEFAULT.clear()
+            board = _DEFAULT[key] = ClassBoard(key[0], teacher_code=key[1])
+        return board
+
+
+def send(room: str, teacher_code: str, page: str, query: Mapping[str, Any]) -> int:
+    return default_board().send(room, teacher_code, page, query)
+
+
+def sent(room: Any) -> dict | None:
+    return default_board().sent(room)
+
+
+def freeze(room: str, teacher_code: str, frozen: bool) -> None:
+    default_board().freeze(room, teacher_code, frozen)
+
+
+def frozen(room: Any) -> bool:
+    return default_board().frozen(room)
+
+
+def open_question(room: str, teacher_code: str, question_id: str) -> None:
+    default_board().open_question(room, teacher_code, question_id)
+
+
+def vote(room: str, nickname: str, question_id: str, choice: str, *, client: str | None = None) -> None:
+    default_board().vote(room, nickname, question_id, choice, client=client)
+
+
+def votes(room: Any, question_id: str) -> dict[str, int]:
+    return default_board().votes(room, question_id)
+
+
+def reveal(room: str, teacher_code: str, question_id: str) -> str:
+    return default_board().reveal(room, teacher_code, question_id)
+
+
+def post_descent(room: str, nickname: str, settings: dict, final_loss: float, steps_to_valley: int | None,
+                 *, race: str = "descent", client: str | None = None) -> int:
+    return default_board().post_descent(room, nickname, settings, final_loss, steps_to_valley, race=race, client=client)
+
+
+def descents(room: Any, *, race: str = "descent") -> pd.DataFrame:
+    return default_board().descents(room, race=race)
+
+
+def questions() -> list:
+    """The question bank (``classroom.questions.questions``)."""
+    from classroom import questions as bank
+
+    return bank.questions()

@@ -99,7 +99,7 @@ def test_fallback_offers_the_download_and_explains_failure(no_mnist, monkeypatch
     calls = []
     monkeypatch.setattr(mnist, "fetch_mnist", lambda *a, **k: calls.append(1) or False)
     at = open_page("pages/quickstart.py", lang="en", timeout=TIMEOUT)
-    assert en("mnist.how_to_get") in texts(at)
+    assert en("mnist.how_to_get").strip() in [text.strip() for text in texts(at)]
     at.button(key="mnist.__download").click().run()
     no_exception(at)
     assert calls == [1]
@@ -127,6 +127,12 @@ def test_quickstart_trains_the_course_recipe_and_predicts_six_images(no_mnist):
     assert trained.config == mlp.FALLBACK_RECIPE == mlp.recipe_for(mnist.load_mnist())  # resized for 1,437 digits
     assert trained is ui.trained_model(mlp.FALLBACK_RECIPE)  # the class-wide shared model
     assert trained.accuracy > 0.9, "the course recipe, given enough steps, reads the fallback digits well"
+    # the page names the numbers it trains with, and says the recipe was resized only here
+    assert en("mnist.qs.step_train", epochs=trained.config.epochs) in [h.value for h in at.header]
+    recipe = next(m for m in texts(at) if en("mnist.qs.recipe_head_fallback") in m)
+    assert f"batches of {trained.config.batch_size}, {trained.config.epochs} epochs" in recipe
+    assert en("mnist.qs.recipe_head") not in recipe
+    assert any("are just 9 steps" in w and "3 epochs are 354 steps" in w for w in texts(at))
     accuracy = next(m for m in at.metric if m.label == en("mnist.accuracy"))
     assert accuracy.value == f"{trained.accuracy:.1%}"
     # six test images, captioned with the model's own predictions and the true labels
@@ -319,7 +325,13 @@ def test_a_blown_up_loss_is_explained_never_drawn(no_mnist):
     trained = press_train(at)
     assert not np.isfinite(trained.history["loss"]).all(), "lr 3 for 3 epochs is meant to blow up"
     assert en("mnist.diverged") in [e.value for e in at.error]
-    assert en("mnist.train.broken_model") in [w.value for w in at.warning]
+    warnings = [w.value for w in at.warning]
+    assert en("mnist.train.broken_model") in warnings
+    # it stopped itself at the first step whose loss was no number, and says so
+    step, steps = len(trained.history), mlp.steps_of(trained.config, len(mnist.load_mnist().train_images))
+    assert mlp.diverged_at(trained.history) == step and np.isfinite(trained.history["loss"].iloc[:-1]).all()
+    value = "NaN" if np.isnan(trained.history["loss"].iloc[-1]) else "∞"
+    assert en("mnist.train.diverged_at", step=f"{step:,}", steps=f"{steps:,}", value=value) in warnings
     assert not at.get("image")  # no pictures made of NaN weights
     frames = chart_frames(at)
     assert frames and all(all_finite(f) for f in frames)  # the loss chart, finite part only

@@ -1,0 +1,151 @@
+"""A number of several digits cut into its digits (lessons/segment.py): numbers built from real
+handwritten digits (MNIST's test set where it is here, else scikit-learn's 1,797 digits), placed
+with gaps, on plain, ruled and shaded paper, touching, and with a stray speck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from lessons import canvas, mnist, segment
+
+SCALE = 6  # canvas pixels per MNIST pixel (the draw page's canvas has 10)
+MARGIN = 40
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """(images 28×28 uint8, labels): MNIST's test set, or scikit-learn's digits without it."""
+    try:
+        from conftest import mnist_dir
+
+        data = mnist.read_mnist_folder(mnist_dir())
+    except Exception:  # noqa: BLE001 - no MNIST here: the offline digits serve as well
+        data = mnist.fallback_digits()
+    return data.test_images, data.test_labels
+
+
+def ink_columns(image: np.ndarray) -> np.ndarray:
+    """A digit enlarged ``SCALE`` times, as ink in [0, 1], cropped to its inked columns."""
+    big = np.asarray(Image.fromarray(image.astype(np.float32) / 255).resize((28 * SCALE, 28 * SCALE), Image.Resampling.BILINEAR))
+    cols = np.flatnonzero((big > 0.1).any(axis=0))
+    return big[:, cols[0]:cols[-1] + 1]
+
+
+def write(images: list[np.ndarray], gap: int, *, rules: bool = False, shade: bool = False,
+          offsets: list[int] | None = None) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Dark digits written side by side, ``gap`` MNIST pixels apart (negative: overlapping) on white,
+    ruled or shaded paper, as an RGBA canvas; and each digit's column range on it."""
+    crops = [ink_columns(image) for image in images]
+    width = sum(c.shape[1] for c in crops) + gap * SCALE * (len(crops) - 1) + 2 * MARGIN
+    height = 28 * SCALE + 2 * MARGIN
+    sheet = np.zeros((height, width), np.float32)
+    spans, x = [], MARGIN
+    for crop, dy in zip(crops, offsets or [0] * len(crops), strict=True):
+        y = MARGIN + dy
+        region = sheet[y:y + crop.shape[0], x:x + crop.shape[1]]
+        np.maximum(region, crop, out=region)
+        spans.append((x, x + crop.shape[1]))
+        x += crop.shape[1] + gap * SCALE
+    paper = np.ones((height, width, 3), np.float32)
+    if rules:
+        for row in range(15, height, 36):
+            paper[row:row + 2] = (0.6, 0.75, 1.0)
+    if shade:
+        paper *= np.linspace(1.0, 0.75, width)[None, :, None]
+    rgb = paper * (1.0 - sheet[..., None])
+    rgba = np.concatenate([rgb, np.ones((height, width, 1), np.float32)], axis=2)
+    return (rgba * 255).round().astype(np.uint8), spans
+
+
+def test_a_blank_sheet_has_no_digits():
+    assert segment.segment_digits(np.full((120, 300, 4), 255, np.uint8)) == []
+
+
+def test_separate_digits_come_out_left_to_right_each_prepared_as_one_digit_alone(digits):
+    images, labels = digits
+    picked = [int(np.flatnonzero(labels == d)[0]) for d in (2, 0, 2, 6)]
+    sheet, spans = write([images[i] for i in picked], gap=3)
+    found = segment.segment_digits(sheet)
+    assert len(found) == 4
+    for digit, (x0, x1), i in zip(found, spans, picked, strict=True):
+        assert x0 - 1 <= digit.box[0] and digit.box[2] <= x1 + 1  # the box is that digit's
+        alone, _ = write([images[i]], gap=0)
+        expected = canvas.preprocess_canvas(alone)
+        assert digit.image.shape == (28, 28)
+        assert np.corrcoef(digit.image.ravel(), expected.ravel())[0, 1] > 0.95
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("paper", ["plain", "ruled", "shaded"])
+def test_numbers_of_two_to_six_digits_are_cut_into_as_many_digits(digits, paper):
+    """Over 150 numbers drawn from the test set with gaps of 0-4 px and uneven baselines."""
+    images, _ = digits
+    rng = np.random.default_rng(7)
+    right = 0
+    for _ in range(150):
+        n = int(rng.integers(2, 7))
+        picked = rng.integers(0, len(images), n)
+        sheet, _ = write([images[i] for i in picked], gap=int(rng.integers(0, 5)), rules=paper == "ruled",
+                         shade=paper == "shaded", offsets=[int(v) for v in rng.integers(-8, 9, n)])
+        right += len(segment.segment_digits(sheet)) == n
+    assert right / 150 >= 0.95
+
+
+def test_ruled_paper_adds_no_digit_and_a_tall_one_is_not_taken_for_a_rule(digits):
+    images, labels = digits
+    ones = [int(i) for i in np.flatnonzero(labels == 1)[:3]]
+    plain, _ = write([images[i] for i in ones], gap=4)
+    ruled, _ = write([images[i] for i in ones], gap=4, rules=True)
+    assert len(segment.segment_digits(plain)) == len(segment.segment_digits(ruled)) == 3
+
+
+def test_touching_digits_are_cut_apart(digits):
+    images, labels = digits
+    wide = [int(np.flatnonzero(labels == d)[k]) for d, k in ((0, 0), (8, 1), (3, 0))]
+    sheet, _ = write([images[i] for i in wide], gap=-1)
+    found = segment.segment_digits(sheet)
+    assert len(found) == 3
+    starts = [d.box[0] for d in found]
+    assert starts == sorted(starts)
+
+
+def test_a_speck_above_a_digit_is_no_digit(digits):
+    images, labels = digits
+    picked = [int(np.flatnonzero(labels == d)[0]) for d in (1, 7)]
+    sheet, (first, _) = write([images[i] for i in picked], gap=4)
+    sheet[MARGIN - 25:MARGIN - 19, first[0]:first[0] + 6, :3] = 0  # a dot, as over an i
+    assert len(segment.segment_digits(sheet)) == 2
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.integers(0, 1796), min_size=1, max_size=4), st.integers(1, 4), st.booleans())
+def test_every_digit_found_is_an_mnist_style_image_inside_the_sheet_in_reading_order(picked, gap, rules):
+    data = mnist.fallback_digits()
+    sheet, _ = write([data.test_images[i % len(data.test_images)] for i in picked], gap=gap, rules=rules)
+    found = segment.segment_digits(sheet)
+    assert [d.box[0] for d in found] == sorted(d.box[0] for d in found)
+    for digit in found:
+        x0, y0, x1, y1 = digit.box
+        assert 0 <= x0 < x1 <= sheet.shape[1] and 0 <= y0 < y1 <= sheet.shape[0]
+        assert digit.image.shape == (28, 28) and digit.image.dtype == np.float32
+        assert 0.0 <= digit.image.min() and digit.image.max() <= 1.0
+
+
+def test_the_number_is_the_digits_read_in_order():
+    probabilities = np.eye(10)[[2, 0, 2, 6]]
+    found = [segment.Digit(np.zeros((28, 28), np.float32), (i, 0, i + 1, 1)) for i in range(4)]
+    assert segment.read_number(found, probabilities) == "2026"
+
+
+def test_canvas_offers_the_same_cut_for_the_draw_page(digits):
+    """``canvas.segment_digits`` (the page's entry) is ``segment.segment_digits``: same digits, same boxes."""
+    images, labels = digits
+    sheet, _ = write([images[int(np.flatnonzero(labels == d)[0])] for d in (4, 1, 9)], gap=2, shade=True)
+    through_canvas, direct = canvas.segment_digits(sheet), segment.segment_digits(sheet)
+    assert [d.box for d in through_canvas] == [d.box for d in direct] and len(direct) == 3
+    for a, b in zip(through_canvas, direct, strict=True):
+        np.testing.assert_array_equal(a.image, b.image)
