@@ -44,8 +44,9 @@ test: $(VENV)/.dev
 	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m pytest
 
 # The edit-test loop: everything but the browser and slow tests (under a minute here), every page rendered.
+# One pytest-xdist worker per core, each test file whole on one worker (its module fixtures made once).
 test-fast: $(VENV)/.dev
-	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m pytest -m "not browser and not slow" -q
+	MNIST_DIR="$${MNIST_DIR:-$(SHARED_MNIST)}" $(PY) -m pytest -m "not browser and not slow" -q -n auto --dist loadfile
 
 # The property tests (hypothesis) with HYPOTHESIS_DEEP_FACTOR (20) times their own examples and a
 # fresh random seed, to find a property that holds only by luck; the seed is printed to replay a failure.

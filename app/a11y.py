@@ -32,6 +32,8 @@ PAGE_TEXT = "page_text"
 # on the light theme. In the theme's text colour it passes on both themes; the tint and border still mark it.
 # Streamlit's chart theme greys axis, legend and title text to #808495: 3.7:1 on the light theme. In the
 # page's own text colour (faded a little), chart text passes on both themes, switching with them.
+# A button's label wraps instead of ending in "…" ("Download the example CSV (edit it and upload it b…",
+# "Reset to de…" in large type): a label cut short no longer says what the button does.
 _FOCUSABLE_FORMULAS = """<style>
 button:is([data-variant="segmented_control"], [data-variant="pills"]):is([aria-checked="true"], [aria-pressed="true"])
   { color: inherit !important; }
@@ -39,6 +41,8 @@ button:is([data-variant="segmented_control"], [data-variant="pills"]):is([aria-c
 .stVegaLiteChart :is(.role-axis-label, .role-axis-title, .role-legend-label, .role-legend-title,
   .role-title-text, .role-title-subtitle) text { fill: currentColor; fill-opacity: .8; }
 .stVegaLiteChart g[class*="page_text"] text { fill: currentColor; }
+[data-testid^="stBaseButton"] :is(p, div) { white-space: normal !important; text-overflow: clip !important; overflow: visible !important; }
+[data-testid^="stBaseButton"] { height: auto !important; }
 </style><script>
 (() => {
   const doc = window.document;

@@ -255,6 +255,25 @@ def join_link(room: str) -> str:
     return f"/{PAGE}?{query}"
 
 
+@st.cache_data(max_entries=READ_CACHE, show_spinner=False)
+def join_qr(link: str) -> bytes:
+    """The class link as a QR code (PNG, black on white with the standard quiet zone), for the projector."""
+    import segno
+
+    picture = io.BytesIO()
+    segno.make(link, error="m").save(picture, kind="png", scale=10, border=4)
+    return picture.getvalue()
+
+
+def projector_join(room: str) -> None:
+    """The projector's heading: the class code, the link printed in full and its QR code beside it."""
+    link = join_link(room)
+    words, code = st.columns([3, 1], vertical_alignment="center")
+    words.title(t("classboard.projector_room", room=room))
+    words.markdown(t("classboard.projector_join", link=link))
+    code.image(join_qr(link), caption=t("classboard.qr_caption"), width=260, alt=t("classboard.qr_alt", link=link))
+
+
 def join_section() -> str | None:
     """Join a class by its code (or the link did it): the form, or the room joined with how to share
     it and leave; returns the room, or None."""
@@ -478,10 +497,12 @@ def train_page_params(settings: dict) -> dict[str, str]:
 
 
 def ids_key(room: str, entries: pd.DataFrame) -> str:
-    """What a cached view of the board depends on: the room and which entries it shows (entries
-    never change; hiding one changes the set)."""
+    """What a cached view of the board depends on: the room, which entries it shows (hiding one
+    changes the set) and their nicknames (a student can be renamed); nothing else of an entry changes."""
     ids = entries["id"].to_numpy(np.int64)
-    return f"{room}:{len(ids)}:{hashlib.blake2b(ids.tobytes(), digest_size=12).hexdigest()}"
+    digest = hashlib.blake2b(ids.tobytes(), digest_size=12)
+    digest.update("\0".join(map(str, entries["nickname"])).encode("utf-8"))
+    return f"{room}:{len(ids)}:{digest.hexdigest()}"
 
 
 @st.cache_data(max_entries=VIEWS_CACHE, ttl=VIEWS_TTL, show_spinner=False)

@@ -1,5 +1,5 @@
 """The class board's teacher controls: the passcode, then starting and closing a class, hiding an
-entry and exporting the handwriting. The class page places them (``teacher_section``); the code
+entry, renaming or removing a student and exporting the handwriting. The class page places them (``teacher_section``); the code
 stays in the session only (``classboard.TEACHER_KEY``), never in a URL; a reload unlocks again
 from a signed token in a cookie (``classboard.restore_teacher``).
 """
@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import classboard, lead
+from app import class_finetune, classboard, lead
 from app.i18n import t
 from app.state import widget_key
 from classroom import classboard as cb
@@ -82,6 +82,9 @@ def teacher_controls(code: str, room: str | None) -> None:
             st.rerun()
     export_section(export_col, code, room)
     hide_section(code, room)
+    students_section(code, room)
+    # Further tools for the room go here, each one call.
+    class_finetune.learn_section(room)
     lead.question_controls(code, room)
 
 
@@ -142,3 +145,50 @@ def hide_section(code: str, room: str) -> None:
         else:
             classboard.forget_reads()
             st.rerun()
+
+
+def student_choice(row: Any) -> str:
+    """A student in the picker: the nickname, how many entries, and whether they are off the board."""
+    text = t("classboard.student_choice", nickname=row.nickname, entries=int(row.entries))
+    removed = row.entries > 0 and row.hidden == row.entries
+    return f"{text} · {t('classboard.student_removed')}" if removed else text
+
+
+def students_section(code: str, room: str) -> None:
+    """Rename a student (everything of theirs follows) or take them off the board (hidden, so not
+    counted; nothing is deleted), or put them back."""
+    try:
+        students = classboard.class_board().students(room, code)
+    except cb.BoardError as error:
+        st.error(classboard.error_text(error))
+        return
+    if students.empty:
+        return
+    st.markdown(f"**{t('classboard.students_title')}**")
+    st.caption(t("classboard.students_note"))
+    rows = {row.nickname: row for row in students.itertuples()}
+    shown = {name: student_choice(row) for name, row in rows.items()}  # worded now, in the page's language
+    name = st.selectbox(t("classboard.student_pick"), list(rows), format_func=shown.__getitem__,
+                        key=widget_key(PAGE, "__student"))
+    row = rows[name]
+    removed = row.entries > 0 and row.hidden == row.entries
+    new_col, rename_col, remove_col = st.columns([2, 1, 1], vertical_alignment="bottom")
+    new_name = new_col.text_input(t("classboard.new_nickname"), max_chars=cb.NICKNAME_MAX,
+                                  key=widget_key(PAGE, "__new_nickname"))
+    rename = rename_col.button(t("classboard.rename"), key=widget_key(PAGE, "__rename"), icon="✏️")
+    remove = bool(row.entries) and remove_col.button(
+        t("classboard.restore_student" if removed else "classboard.remove_student"),
+        key=widget_key(PAGE, "__remove"), icon="↩️" if removed else "🚫")
+    if not (rename or remove):
+        return
+    try:
+        board = classboard.class_board()
+        if rename:
+            board.rename_student(room, name, new_name, code)
+        else:
+            board.remove_student(room, name, code, removed=not removed)
+    except cb.BoardError as error:
+        st.error(classboard.error_text(error))
+    else:
+        classboard.forget_reads()
+        st.rerun()

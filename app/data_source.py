@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app import uploads
 from app.errors import caught
 from app.i18n import t
 from app.state import Page
@@ -33,7 +34,7 @@ def course_points(path: str, modified: float):
 def upload(p: Page):
     """The student's file: read once when it arrives, kept while good; its problem said in words.
     Returns (points, id, name) of the last good upload, or None."""
-    uploaded = st.file_uploader(t("regression.upload_label"), key=p.key("__file"), help=t("regression.upload_help"))
+    uploaded = uploads.file_uploader(t("regression.upload_label"), key=p.key("__file"), help=t("regression.upload_help"))
     if uploaded is not None and st.session_state.get(UPLOAD_SEEN) != uploaded.file_id:
         st.session_state[UPLOAD_SEEN] = uploaded.file_id
         try:

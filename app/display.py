@@ -31,9 +31,8 @@ def large_type() -> bool:
 
 def large_type_switch() -> None:
     """The sidebar's projector toggle; while on, the page's text is larger (charts: ``show_chart``)."""
-    if LARGE_KEY not in st.session_state:
-        st.session_state[LARGE_KEY] = large_type()
-    st.sidebar.toggle(t("app.large_type"), key=LARGE_KEY, help=t("app.large_type_help"))
+    # Seeded through ``value``, never st.session_state: a page switch remounts the toggle at its ``value``.
+    st.sidebar.toggle(t("app.large_type"), value=large_type(), key=LARGE_KEY, help=t("app.large_type_help"))
     if st.session_state[LARGE_KEY]:
         st.html(LARGE_CSS)
 

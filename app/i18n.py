@@ -146,11 +146,12 @@ def choose_placeholder() -> str:
 
 def language_switch() -> None:
     """The sidebar's language selector. Its value is kept in the session and the URL."""
-    if LANG_KEY not in st.session_state:
-        st.session_state[LANG_KEY] = lang()
+    # Seeded through ``index``, never st.session_state: on a page switch Streamlit remounts the
+    # sidebar's widgets at their ``index``, so a session-set "en" fell back to zh on a sidebar click.
     st.sidebar.radio(
         t("app.language"),
         options=list(LANGUAGES),
+        index=list(LANGUAGES).index(lang()),
         format_func=LANGUAGES.__getitem__,
         key=LANG_KEY,
         horizontal=True,

@@ -19,16 +19,21 @@ import streamlit as st
 from app import classboard
 from app.i18n import SETTING_KEYS, lang, t
 from app.registry import PAGES
-from app.state import kept_params, widget_key
+from app.state import keep_param, kept_params, kept_value, widget_key
 from classroom import classboard as cb
 from classroom import questions as bank
 
-POLL_SECONDS = 2.0  # a student's screen asks this often: with STATE_TTL a push is seen within 2.5 s, and 60 cost < 0.3 cores
-STATE_TTL = 0.5  # the lead row is read at most this often per worker (shared by every session on it)
+POLL_SECONDS = 2.0  # a student's screen asks this often: with STATE_TTL a push is seen within 2.25 s and a run; 60 cost < 0.3 cores
+# The lead row is read at most this often per worker (shared by every session on it): a read costs
+# about 0.5 ms, so 4 a second per worker is nothing, and a shorter life leaves a loaded server room under 3 s.
+STATE_TTL = 0.25
 PROJECTOR_SECONDS = 1.0
 CACHE_ROOMS = 64
 BAR_KEY = "lead_bar"  # the container's key: its CSS class st-key-lead_bar stays usable while frozen
-FOLLOW_KEY = "lead.follow"  # this student follows the teacher
+FOLLOW_KEY = "lead.follow"  # this student follows the teacher: "1", or "" once they stopped
+FOLLOW_PARAM = "follow"  # ... kept in every page's URL and a cookie, so a reload keeps following
+FOLLOW_CHANGED_KEY = "lead.__follow_changed"
+FREEZE_KEY = "lead_freeze"  # the container of the freeze script (hidden: a script takes no room)
 SEEN_KEY = "lead.seen"  # the last version this session saw (or followed)
 VOTED_KEY = "lead.voted"  # {question id: choice} this session voted
 DISMISSED_KEY = "lead.dismissed"  # the revealed question whose result this student closed
@@ -44,6 +49,40 @@ FROZEN_CSS = f"""<style>
 [data-testid="stMain"] :is(input, textarea, button, [role="slider"], [data-baseweb="select"]):not(.st-key-{BAR_KEY} *)
   {{opacity: .45; filter: grayscale(1);}}
 </style>"""
+
+# The pointer is not the only way in: Tab reaches a slider and the arrow keys move it, Enter presses a
+# button. ``inert`` takes everything in the main area but the bar out of focus and input. Streamlit
+# draws the page's elements after the bar and redraws them on every run, so an observer marks each
+# new one while frozen. The script runs in the page's own document (st.html with JavaScript); its
+# text differs between frozen and not, so Streamlit runs it again at each change, never on a poll
+# that changed nothing. Nodes it marked carry data-lead-frozen, so thawing undoes only its own marks.
+FREEZE_JS = """<script>
+(() => {{
+  const frozen = {frozen};
+  const MARK = "data-lead-frozen";
+  const set = (node, on) => {{
+    if (on && !node.hasAttribute(MARK) && !node.inert) {{ node.inert = true; node.setAttribute(MARK, ""); }}
+    if (!on && node.hasAttribute(MARK)) {{ node.inert = false; node.removeAttribute(MARK); }}
+  }};
+  const apply = () => {{
+    const main = document.querySelector('[data-testid="stMain"]');
+    if (!main) return;
+    const bar = main.querySelector(".st-key-{bar}");
+    set(main, !bar);  // no bar yet (a page still drawing): the whole main area waits
+    for (let node = bar; node && node !== main; node = node.parentElement) {{
+      set(node, false);
+      for (const other of node.parentElement.children) if (other !== node) set(other, true);
+    }}
+  }};
+  if (window.leadFreeze) {{ window.leadFreeze.disconnect(); window.leadFreeze = null; }}
+  document.querySelectorAll("[" + MARK + "]").forEach((node) => set(node, false));
+  if (!frozen) return;
+  apply();
+  window.leadFreeze = new MutationObserver(apply);
+  window.leadFreeze.observe(document.body, {{childList: true, subtree: true}});
+}})();
+</script>"""
+HIDE_FREEZE_CSS = f"<style>.st-key-{FREEZE_KEY} {{display: none;}}</style>"
 
 
 # ------------------------------------------------------------------------------ reading
@@ -73,6 +112,19 @@ def vote_counts(room: str, question_id: str) -> dict[str, int] | None:
         return _votes(cb.default_url(), room, question_id)
     except cb.BoardError:
         return None
+
+
+def _clean_follow(raw: str) -> str | None:
+    return "1" if raw == "1" else None
+
+
+keep_param(FOLLOW_PARAM, FOLLOW_KEY, _clean_follow)
+
+
+def following() -> bool:
+    """Whether this student follows the teacher: their tick in this session, else the URL's (or, after
+    a reload that lost the URL, the cookie's)."""
+    return kept_value(FOLLOW_PARAM) == "1"
 
 
 def forget() -> None:
@@ -158,6 +210,7 @@ def lead_bar(page: str) -> None:
     teacher = classboard.teacher_unlocked()
     if teacher:
         teacher_sidebar(room, page)
+    st.html(HIDE_FREEZE_CSS)
     with st.container(key=BAR_KEY):
         _poll(room, page, bool(teacher))
 
@@ -165,9 +218,15 @@ def lead_bar(page: str) -> None:
 @st.fragment(run_every=POLL_SECONDS)
 def _poll(room: str, page: str, teacher: bool) -> None:
     """One poll: the banner, the freeze and the question, from the shared cached row."""
+    if st.session_state.pop(FOLLOW_CHANGED_KEY, False):
+        st.rerun()  # a whole run: every link and the cookie carry the new choice
     state = lead_state(room)
     if state is None:
         return
+    with st.container(key=FREEZE_KEY):
+        # Always drawn: the unfrozen script is what thaws a screen that was frozen.
+        st.html(FREEZE_JS.format(frozen="true" if state["frozen"] and not teacher else "false", bar=BAR_KEY),
+                unsafe_allow_javascript=True)
     if state["frozen"]:
         if teacher:
             st.caption("👀 " + t("lead.frozen_teacher"))
@@ -184,7 +243,7 @@ def sent_banner(state: dict, page: str) -> None:
     """"The teacher sent: …" with one button to open it; followers are taken there at once."""
     version, target, query = state["version"], state["page"], state["query"]
     seen = st.session_state.setdefault(SEEN_KEY, version)  # a new screen follows what comes next
-    if st.session_state.get(FOLLOW_KEY) and version > seen:
+    if following() and version > seen:
         st.session_state[SEEN_KEY] = version
         open_page(target, query)
     here = target == page and all(st.query_params.get(k) == v for k, v in query.items())
@@ -193,13 +252,18 @@ def sent_banner(state: dict, page: str) -> None:
     if not here and go_col.button(t("lead.open"), key=widget_key(PAGE, f"__open{version}"), type="primary"):
         st.session_state[SEEN_KEY] = version
         open_page(target, query)
-    # The choice lives in plain session state: a widget's own value would be dropped by the page switch.
-    st.checkbox(t("lead.follow"), value=bool(st.session_state.get(FOLLOW_KEY)), key=widget_key(PAGE, "__follow"),
+    # The choice lives in session state, the URL and a cookie (``following``): a widget's own value would be
+    # dropped by the page switch, and a reload starts a new session.
+    st.checkbox(t("lead.follow"), value=following(), key=widget_key(PAGE, "__follow"),
                 help=t("lead.follow_help"), on_change=_toggle_follow)
 
 
 def _toggle_follow() -> None:
-    st.session_state[FOLLOW_KEY] = bool(st.session_state.get(widget_key(PAGE, "__follow")))
+    on = bool(st.session_state.get(widget_key(PAGE, "__follow")))
+    st.session_state[FOLLOW_KEY] = "1" if on else ""
+    if not on:
+        st.query_params.pop(FOLLOW_PARAM, None)  # else the URL's follow=1 would still count
+    st.session_state[FOLLOW_CHANGED_KEY] = True
 
 
 def question_box(room: str, state: dict) -> None:
@@ -413,7 +477,7 @@ def race_post(race: str, settings: dict) -> None:
                      steps="—" if steps is None else steps))
 
 
-@st.cache_data(ttl=STATE_TTL * 2, max_entries=CACHE_ROOMS, show_spinner=False)
+@st.cache_data(ttl=1.0, max_entries=CACHE_ROOMS, show_spinner=False)
 def _race(url: str, room: str, race: str) -> pd.DataFrame:
     return classboard.class_board().descents(room, race=race)
 

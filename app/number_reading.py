@@ -1,6 +1,7 @@
 """The draw page's number view: a number of several digits written on a wide canvas, uploaded or
-photographed is cut into its digits (``canvas.segment_digits``), a box drawn round each, and each
-digit read by the page's network, with small probability bars per digit and the number read.
+photographed is cut into its digits (``canvas.segment_digits``, the page's network judging doubtful
+cuts), a box drawn round each, and each digit read by that network (``readers``), with small
+probability bars per digit and the number read.
 
 A class writes seat numbers and years, so the canvas in this view is wider than tall
 (``NUMBER_CANVAS``, still narrower than a 390 px phone); a longer number is best photographed.
@@ -9,14 +10,13 @@ A class writes seat numbers and years, so the canvas in this view is wider than 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from app import ui
+from app import readers, ui, uploads
 from app.charts.numbers import digit_bars
-from lessons import canvas, segment
+from lessons import canvas, mlp, segment
 
 NUMBER_CANVAS = (360, 180)  # width, height in px: four or five digits about 120 px tall
 OVERLAY_PX = 480  # the input is shown with its boxes at most this wide
@@ -26,7 +26,6 @@ STRIP_SCALE = 3  # the 28×28 digits shown 3× with crisp pixels
 PHOTO_CACHE = 32  # photos whose digits are kept (by their bytes) for the class
 GENERATION = "draw.__number_canvas_generation"  # bumping it gives the wide canvas a new key: an empty canvas
 
-Reader = Callable[[Any, str, np.ndarray], np.ndarray]  # (trained network, its name, a 28×28 digit) -> ten probabilities
 
 
 def number_mode(p: ui.Page) -> bool:
@@ -35,21 +34,33 @@ def number_mode(p: ui.Page) -> bool:
 
 
 @st.cache_data(max_entries=PHOTO_CACHE, ttl=3600, show_spinner=False)
-def photo_digits(blob: bytes) -> tuple[str | None, np.ndarray | None, list[segment.Digit]]:
-    """A photo's problem code (or None), the picture, and its digits: computed once per picture for the class."""
+def _shared_photo_digits(blob: bytes, name: str, _read: Callable[[np.ndarray], np.ndarray]) -> tuple[str | None, np.ndarray | None, list[segment.Digit]]:
+    return _photo_digits(blob, _read)
+
+
+def _photo_digits(blob: bytes, read: Callable[[np.ndarray], np.ndarray]) -> tuple[str | None, np.ndarray | None, list[segment.Digit]]:
     try:
         image = canvas.read_image_file(blob)
     except canvas.ImageError as error:
         return error.code, None, []
-    return None, image, canvas.segment_digits(image)
+    return None, image, canvas.segment_digits(image, read)
+
+
+def photo_digits(blob: bytes, name: str, read: Callable[[np.ndarray], np.ndarray]) -> tuple[str | None, np.ndarray | None, list[segment.Digit]]:
+    """A photo's problem code (or None), the picture, and its digits cut as the network ``name`` judges
+    (``read``): computed once per picture and preset network for the class. A student's own network
+    and the class's change under the same name, so their cuts are not kept."""
+    if name in mlp.PRESETS:
+        return _shared_photo_digits(blob, name, read)
+    return _photo_digits(blob, read)
 
 
 def _clear() -> None:
     st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
 
 
-def drawn_number(p: ui.Page) -> tuple[np.ndarray | None, list[segment.Digit]]:
-    """The wide canvas, its pen and clear button; the drawing and its digits."""
+def drawn_number(p: ui.Page, read: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray | None, list[segment.Digit]]:
+    """The wide canvas, its pen and clear button; the drawing and its digits, cut as ``read`` judges."""
     # registers a component: importable only inside a running page
     from streamlit_drawable_canvas import st_canvas
 
@@ -61,21 +72,22 @@ def drawn_number(p: ui.Page) -> tuple[np.ndarray | None, list[segment.Digit]]:
     st.button(ui.t("draw.clear"), key=p.key("__number_clear"), icon="🧽", on_click=_clear)
     if drawing.image_data is None:
         return None, []
-    return drawing.image_data, canvas.segment_digits(np.asarray(drawing.image_data))
+    return drawing.image_data, canvas.segment_digits(np.asarray(drawing.image_data), read)
 
 
-def photo_number(p: ui.Page, source: str) -> tuple[np.ndarray | None, list[segment.Digit]]:
-    """A photo of a number on paper, uploaded or taken with the camera; the picture and its digits."""
+def photo_number(p: ui.Page, source: str, name: str,
+                 read: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray | None, list[segment.Digit]]:
+    """A photo of a number on paper, uploaded or taken with the camera; the picture and its digits
+    (cut as the network ``name``, through ``read``, judges)."""
     if source == "camera":
         shot = st.camera_input(ui.t("draw.camera"), key=p.key("__number_camera"), help=ui.t("numbers.photo_help"))
     else:
-        shot = st.file_uploader(ui.t("numbers.upload"), type=["png", "jpg", "jpeg"], key=p.key("__number_upload"),
-                                max_upload_size=canvas.MAX_FILE_MB, help=ui.t("numbers.photo_help"))
-        st.caption(ui.t("draw.upload_limit", mb=canvas.MAX_FILE_MB))
+        shot = uploads.file_uploader(ui.t("numbers.upload"), types=uploads.PHOTO_TYPES, key=p.key("__number_upload"),
+                                     help=ui.t("numbers.photo_help"))
     if shot is None:
         st.caption(ui.t("numbers.photo_tip"))
         return None, []
-    problem, image, digits = photo_digits(shot.getvalue())
+    problem, image, digits = photo_digits(shot.getvalue(), name, read)
     if problem is not None:
         st.error(ui.t(f"draw.err.{problem}", mb=canvas.MAX_FILE_MB))
     return image, digits
@@ -116,13 +128,16 @@ def show_number(digits: list[segment.Digit], probabilities: np.ndarray) -> str:
     return number
 
 
-def lesson(p: ui.Page, source: str, columns: tuple, choose_reader: Callable[[], tuple[Any, str]], read: Reader) -> None:
+def lesson(p: ui.Page, source: str, columns: tuple) -> None:
     """The number view in the page's three columns: the input; the boxes and what the network sees;
-    the number read. ``choose_reader`` shows the page's choice of network and returns (network, name);
-    ``read`` is how the page reads one digit with it."""
+    the number read. The network chosen (``readers.reading_model``, the one choice the page offers)
+    is asked first: it also judges where a number of touching digits is cut."""
     draw_col, see_col, read_col = columns
+    with read_col:
+        trained, name = readers.reading_model(p)
+    read = readers.batch_reader(trained, name)
     with draw_col:
-        image, digits = drawn_number(p) if source == "draw" else photo_number(p, source)
+        image, digits = drawn_number(p, read) if source == "draw" else photo_number(p, source, name, read)
     with see_col:
         st.markdown("##### " + ui.t("draw.sees_title"))
         if not digits:
@@ -133,9 +148,8 @@ def lesson(p: ui.Page, source: str, columns: tuple, choose_reader: Callable[[], 
                      alt=ui.t("numbers.boxes_alt", count=len(digits)))
             st.image(strip(digits), clamp=True, caption=ui.t("numbers.strip_caption"), alt=ui.t("numbers.strip_alt"))
     with read_col:
-        trained, name = choose_reader()
         if not digits:
             st.caption(ui.t("numbers.reads_empty"))
             return
-        show_number(digits, np.stack([read(trained, name, d.image) for d in digits]))
+        show_number(digits, np.stack([readers.probabilities(trained, name, d.image) for d in digits]))
     st.caption(ui.t("numbers.keep_one"))

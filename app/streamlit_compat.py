@@ -15,6 +15,12 @@ is the test that says so.
 
 from __future__ import annotations
 
+import functools
+import gc
+import threading
+import time
+from typing import Any
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -96,3 +102,96 @@ def forget_unknown_page(url_paths: set[str]) -> bool:
         return False
     manager.set_script_intent("", "")
     return True
+
+
+# Upstream behaviour (Streamlit 1.67, ``ScriptRunner._on_script_finished`` in
+# ``streamlit/runtime/scriptrunner/script_runner.py``): with ``runner.postScriptGC`` on, every script
+# run ends with ``gc.collect(2)``, holding the GIL throughout. Its cost grows with everything the
+# worker's sessions hold: alone about 5 ms, but with a class of 50 sessions on a worker it was 75 % of
+# the worker's CPU (sampled under load), and every student's page and slider waited behind it.
+class BudgetedCollector:
+    """Stands in for the ``gc`` module in Streamlit's script runner: a full collection after a run
+    only when at least ``max(floor_s, last collection's time / share)`` has passed since the last one,
+    so full collections take at most ``share`` of the worker's time. A lone student moving a slider
+    every second or more still gets one after every run (a 5 ms collection allows one every
+    ``floor_s``); a busy worker collects about once a second instead of after each of its students'
+    runs. Memory stays flat: a second's garbage waits at most that long. Python's own generational
+    collections run as ever in between."""
+
+    def __init__(self, share: float = 0.1, floor_s: float = 1.0, clock=time.monotonic) -> None:
+        self.share, self.floor_s, self.clock = share, floor_s, clock
+        self.next_at = 0.0
+        self.full = self.skipped = 0
+        self._lock = threading.Lock()
+
+    def collect(self, generation: int = 2) -> int:
+        if generation < 2:
+            return gc.collect(generation)
+        # another session's script thread is collecting now: this run's garbage is in its sight
+        if self.clock() < self.next_at or not self._lock.acquire(blocking=False):
+            self.skipped += 1
+            return 0
+        try:
+            start = self.clock()
+            found = gc.collect(2)
+            end = self.clock()
+            self.next_at = end + max(self.floor_s, (end - start) / self.share)
+            self.full += 1
+            return found
+        finally:
+            self._lock.release()
+
+    def __getattr__(self, name: str):
+        return getattr(gc, name)
+
+
+def post_run_collector(script_runner: Any = None) -> Any:
+    """What Streamlit's script runner calls ``gc`` (the ``gc`` module, or the budget once installed)."""
+    if script_runner is None:
+        from streamlit.runtime.scriptrunner import script_runner
+    return script_runner.gc
+
+
+def budget_post_run_collection(share: float = 0.1, floor_s: float = 1.0, script_runner: Any = None) -> BudgetedCollector:
+    """Bound Streamlit's post-run full collection to ``share`` of the process's time (``BudgetedCollector``);
+    the collector installed (once per process: a second call returns the first). ``script_runner``:
+    the module whose ``gc`` it replaces (default: Streamlit's)."""
+    if script_runner is None:
+        from streamlit.runtime.scriptrunner import script_runner
+
+    if isinstance(script_runner.gc, BudgetedCollector):
+        return script_runner.gc
+    collector = BudgetedCollector(share, floor_s)
+    script_runner.gc = collector
+    return collector
+
+
+# Upstream behaviour (Streamlit 1.67, ``ScriptRunner._script_thread`` calls ``_run_script`` for each
+# rerun request): every session runs its script in its own thread, all at once. With a class arriving
+# together, 30 runs on one worker shared its one core (the GIL) evenly, so each finished only when
+# nearly all had, and the event loop that sends pages and answers requests waited its turn among them.
+def take_turns(slots: int = 2, wait_s: float = 0.5, runner: type | None = None) -> threading.BoundedSemaphore:
+    """At most ``slots`` script runs of this process at once, the others waiting in order of arrival;
+    a run waits at most ``wait_s`` for its turn, then runs anyway (a long run, e.g. live training,
+    holds up no one for longer). Once per process: a second call returns the first's semaphore.
+    ``runner``: the class whose ``_run_script`` takes turns (default: Streamlit's ``ScriptRunner``)."""
+    if runner is None:
+        from streamlit.runtime.scriptrunner.script_runner import ScriptRunner as runner
+
+    original = runner._run_script
+    if hasattr(original, "turns"):
+        return original.turns
+    turns = threading.BoundedSemaphore(slots)
+
+    @functools.wraps(original)
+    def run_script(self, rerun_data):
+        mine = turns.acquire(timeout=wait_s)
+        try:
+            return original(self, rerun_data)
+        finally:
+            if mine:
+                turns.release()
+
+    run_script.turns = turns  # type: ignore[attr-defined]
+    runner._run_script = run_script
+    return turns

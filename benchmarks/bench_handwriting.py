@@ -1,12 +1,18 @@
-"""Real handwriting (issue 12), measured in one run on MNIST ($MNIST_DIR) and the development set
-(``../shared/data/handwriting``, evaluation only; its thin-pen and photo variants are made in memory).
+"""Real handwriting: the draw page's default network (``mlp.DRAW_DEFAULT``) measured against its goals
+in one run, on MNIST ($MNIST_DIR) and the development set (``../shared/data/handwriting``, evaluation
+only; its thin-pen and photo-like variants are made in memory).
 
-1. Preprocessing one 280×280 drawing: at most 20 ms (median CPU time over development-set drawings).
-2. The robust preset: trained in at most 12 course epochs of time (both timed here in CPU time,
-   each the best of two runs or more, on one torch thread); MNIST test ≥ 0.985; development set ≥ 0.985; the set redrawn
-   with a 5–8 px pen ≥ 0.97. The photo-like variant, and the course and best presets, for scale.
-3. Thin pens: 1,500 MNIST test digits redrawn on a canvas with a 5 px pen (as tests/test_canvas.py
-   redraws them, then thinned) are read at ≥ 0.97 of the plain accuracy by the draw page's default.
+1. Training the default: at most 3 minutes on 2 cores. Timed here as CPU seconds on one torch thread
+   (the work done, whatever else the machine runs), so ≤ 180 s of it is ≤ 3 minutes on 2 cores.
+2. MNIST test ≥ 0.99.
+3. The development set as drawn ("plain"), redrawn with a 5–8 px pen ("thin") and made photo-like
+   ("photo"): on each, ≥ 0.985 overall and ≥ 0.95 on every digit; also per collection. The course's
+   and the best preset's networks for scale.
+4. One drawing read in ≤ 20 ms on the server: preprocessing and the network, median CPU time per
+   development-set drawing, one at a time as the page reads them (wall time beside it: on a shared
+   machine it counts the other jobs too).
+5. Thin pens: 1,500 MNIST test digits redrawn on a canvas with a 5 px pen (as tests/test_canvas.py
+   redraws them, then thinned) are read at ≥ 0.97 of the plain accuracy by the default.
 """
 
 from __future__ import annotations
@@ -18,15 +24,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from lessons import canvas, handwriting, mlp, mnist
+from benchmarks import common
+from benchmarks.common import verdict
+from lessons import canvas, handwriting, mlp
 
 THIN_PEN = 5.0
 REDRAWN = 1500
-
-
-def verdict(ok: bool) -> str:
-    """'ok' or 'FAIL' for a report line."""
-    return "ok" if ok else "FAIL"
+TRAIN_CPU_SECONDS = 180.0  # one thread's CPU time: 3 minutes on one core, so at most that on two
+MNIST_GOAL, SET_GOAL, DIGIT_GOAL, READ_MS = 0.99, 0.985, 0.95, 20.0
+READ_SAMPLE = 200  # drawings timed per variant
 
 
 def cpu_seconds(fn, *args, **kwargs) -> tuple[float, object]:
@@ -51,66 +57,88 @@ def accuracy(model: mlp.MLP, images: np.ndarray, labels: np.ndarray) -> float:
     return float((mlp.predict_proba(model, images).argmax(axis=1) == labels).mean())
 
 
+def per_digit(right: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The share read right of each digit 0-9."""
+    return np.array([right[labels == d].mean() for d in range(10)])
+
+
+def set_lines(name: str, model: mlp.MLP, variants: dict[str, np.ndarray], dev: handwriting.HandwritingSet,
+              goals: bool) -> list[str]:
+    """Per medium: overall, per digit and per collection; then the three media together."""
+    lines, pooled = [], []
+    for variant, images in variants.items():
+        report = handwriting.read_handwriting(model, images, dev)
+        pooled.append(report.predictions == dev.labels)
+        digits = report.by_digit["accuracy"].to_numpy()
+        line = (f"  {name} {variant:5s}: {report.accuracy:.4f}; per digit "
+                + " ".join(f"{d}:{a:.3f}" for d, a in enumerate(digits)))
+        if goals:
+            line += (f" (>= {SET_GOAL}: {verdict(report.accuracy >= SET_GOAL)}; every digit >= {DIGIT_GOAL}: "
+                     f"{verdict(digits.min() >= DIGIT_GOAL)}, lowest {int(digits.argmin())} at {digits.min():.3f})")
+        lines.append(line)
+        lines.append(f"  {name} {variant:5s} by collection: " + ", ".join(
+            f"{r.collection} {r.accuracy:.3f} ({r.digits})" for r in report.by_collection.itertuples()))
+    right, labels = np.concatenate(pooled), np.tile(dev.labels, len(variants))
+    digits = per_digit(right, labels)
+    lines.append(f"  {name} all media: {right.mean():.4f}; per digit " + " ".join(f"{d}:{a:.3f}" for d, a in enumerate(digits)))
+    return lines
+
+
+def read_times(model: mlp.MLP, drawings: list[np.ndarray]) -> tuple[list[float], list[float]]:
+    """CPU and wall milliseconds to prepare and read each drawing, one at a time (as the draw page does)."""
+    cpu, wall = [], []
+    for drawing in drawings:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        mlp.predict_proba(model, canvas.preprocess_canvas(drawing))
+        cpu.append(1000 * (time.process_time() - start_cpu))
+        wall.append(1000 * (time.perf_counter() - start))
+    return cpu, wall
+
+
 def main() -> list[str]:
-    data = mnist.load_mnist()
-    if data.is_fallback:
-        return [f"skipped: real MNIST not available ({data.problem}); set MNIST_DIR=../shared/data/mnist"]
-    try:
-        dev = handwriting.load_handwriting()
-    except handwriting.HandwritingError as exc:
-        return [f"skipped: {exc}"]
-    # Every training here runs on one torch thread, so CPU time is the work done: with two, OpenMP
-    # threads spinning against the other jobs on a shared machine add CPU time that is not work
-    # (one run measured the best preset at 11× a course epoch instead of 6-7×).
+    setup = common.load()
+    if isinstance(setup, str):
+        return [setup]
+    data, dev = setup.data, setup.dev
+    # One torch thread, so CPU time is the work done: with two, OpenMP threads spinning against the
+    # other jobs on a shared machine add CPU time that is not work.
     mlp.set_torch_threads = lambda threads=None: torch.set_num_threads(1)
     mlp.set_torch_threads()
     mlp._tensors(data)
-    lines = [f"data: {data.source}; development set: {len(dev)} digits from {dev.folder}"]
-
-    # 1. preprocessing cost, one drawing at a time, as the page does it
-    drawings = handwriting.variant_images(dev, "plain")
-    times = []
-    for drawing in drawings[:: max(1, len(drawings) // 200)]:
-        seconds, _ = cpu_seconds(canvas.preprocess_canvas, drawing)
-        times.append(seconds * 1000)
-    ms = statistics.median(times)
-    lines.append(
-        f"preprocess one 280×280 drawing: median {ms:.1f} ms CPU (p90 {np.percentile(times, 90):.1f}) "
-        f"(<= 20 ms: {verdict(ms <= 20)})"
-    )
+    lines = [f"data: {data.source}; development set: {len(dev)} digits, {len(set(dev.writers))} writers, from {dev.folder}"]
     variants = {name: handwriting.prepare(handwriting.variant_images(dev, name)) for name in handwriting.VARIANTS}
 
-    # 2. the presets; the course epoch timed in this same run (warm first)
-    mlp.train(mlp.MLP(), data, epochs=1)
+    # 1-2. the default, trained afresh here (timed), then the others for scale
+    config = mlp.preset_for(mlp.DRAW_DEFAULT, data)
     course_epoch = min(cpu_seconds(mlp.train, mlp.MLP(), data, epochs=1, seed=s)[0] for s in range(2))
-    lines.append(f"course epoch: {course_epoch:.2f} s CPU (best of 2); torch threads {torch.get_num_threads()}")
-    models = {}
-    for name, config in mlp.PRESETS.items():
-        seconds, trained = cpu_seconds(mlp.train_config, config, data)
-        if name == "robust":  # best of two, like the course epoch: another job's burst only ever adds time
-            seconds = min(seconds, cpu_seconds(mlp.train_config, config, data)[0])
-            course_epoch = min(course_epoch, cpu_seconds(mlp.train, mlp.MLP(), data, epochs=1, seed=2)[0])
-        models[name] = trained.model
-        on = {v: accuracy(trained.model, images, dev.labels) for v, images in variants.items()}
-        line = (
-            f"{name}: {seconds:.1f} s CPU = {seconds / course_epoch:.1f} course epochs; MNIST test {trained.accuracy:.4f}; "
-            f"development set {on['plain']:.4f}, 5–8 px pen {on['thin']:.4f}, photo-like {on['photo']:.4f}"
-        )
-        if name == "robust":
-            line += (
-                f" (course epoch now best of 3, {course_epoch:.2f} s; time <= 12: {verdict(seconds / course_epoch <= 12)}; MNIST >= 0.985: "
-                f"{verdict(trained.accuracy >= 0.985)}; set >= 0.985: {verdict(on['plain'] >= 0.985)}; "
-                f"thin >= 0.97: {verdict(on['thin'] >= 0.97)})"
-            )
-            lines.append(f"robust preset: {config}")
-        lines.append(line)
-        per_collection = handwriting.read_handwriting(trained.model, variants["plain"], dev).by_collection
-        lines.append(
-            f"  {name} by collection: "
-            + ", ".join(f"{r.collection} {r.accuracy:.3f} ({r.digits})" for r in per_collection.itertuples())
-        )
+    seconds, trained = cpu_seconds(mlp.train_config, config, data)
+    default = trained.model
+    lines.append(f"default {mlp.DRAW_DEFAULT!r}: {config}")
+    lines.append(
+        f"  training: {seconds:.1f} s CPU on one thread ({trained.seconds:.1f} s wall here), {seconds / course_epoch:.1f} "
+        f"course epochs (one: {course_epoch:.2f} s) (<= {TRAIN_CPU_SECONDS:.0f} s: {verdict(seconds <= TRAIN_CPU_SECONDS)})")
+    lines.append(f"  MNIST test {trained.accuracy:.4f} (>= {MNIST_GOAL}: {verdict(trained.accuracy >= MNIST_GOAL)})")
+    lines += set_lines(mlp.DRAW_DEFAULT, default, variants, dev, goals=True)
 
-    # 3. MNIST test digits redrawn with a thin pen
+    # 4. one drawing read, preprocessing included
+    step = max(1, len(dev) // READ_SAMPLE)
+    for variant in ("plain", "photo"):
+        cpu, wall = read_times(default, handwriting.variant_images(dev, variant)[::step])
+        ms = statistics.median(cpu)
+        lines.append(f"  one {variant} drawing read: median {ms:.1f} ms CPU, p90 {np.percentile(cpu, 90):.1f} "
+                     f"(<= {READ_MS:.0f} ms: {verdict(ms <= READ_MS)}); wall median {statistics.median(wall):.1f} ms, "
+                     f"p90 {np.percentile(wall, 90):.1f} (the machine's other jobs included)")
+
+    models = {mlp.DRAW_DEFAULT: default}
+    for name in mlp.PRESETS:
+        if name == mlp.DRAW_DEFAULT:
+            continue
+        other, _ = common.shared_model(name, data)
+        models[name] = other.model
+        lines.append(f"{name}: MNIST test {other.accuracy:.4f}")
+        lines += set_lines(name, other.model, variants, dev, goals=False)
+
+    # 5. MNIST test digits redrawn with a thin pen
     rng = np.random.default_rng(7)
     pick = rng.choice(len(data.test_labels), size=REDRAWN, replace=False)
     images, labels = data.test_images[pick], np.asarray(data.test_labels[pick])

@@ -5,16 +5,19 @@ slider ``MOVES`` times, 1-3 s apart, speaking Streamlit's websocket protocol as 
 no browser runs, so the server has the machine's cores to itself. Before the class, a teacher
 visits every page once (caches warm, the draw page's model trained). Reported per setup and N:
 errors (exceptions, the app's error boxes, protocol failures, timeouts), sliders that did not
-change the page, median / p90 / worst slider rerun, first page p90, the server's CPU (cores
+change the page, median / p90 / worst slider rerun, first page median / p90, the server's CPU (cores
 busy on average, all its processes) and memory (the sum of its processes' PSS: before the class,
 peak, and ``AFTER_S`` seconds after the last class left). Also: the server's CPU time per slider
-rerun for one student alone, per page (the script plus everything Streamlit does after it).
+rerun for one student alone, per page (the script plus everything Streamlit does after it), and
+the server's CPU per student's first page, per page (new students one after another).
 
 Environment: ``LOAD_STUDENTS`` (default "10,30,60,100"), ``LOAD_SETUPS`` ("one,class"),
 ``LOAD_AFTER_S`` (120), ``LOAD_MOVES`` (5), ``LOAD_PORT`` (8700: nginx there, workers after it),
 ``WORKERS`` (class server workers, default one per core), ``LOAD_ARRIVE_S`` (2: the class
 arrives within this many seconds), ``LOAD_FRONT_END`` (1: each student's first visit also fetches
-the scripts and styles its page's HTML names, as a browser with an empty cache does). Bounded: every step has a timeout
+the scripts and styles its page's HTML names, as a browser with an empty cache does),
+``LOAD_FIRST_VISITS`` (10: new students per page for the first-page CPU; 0 skips it),
+``LOAD_PER_RERUN`` (1: measure the CPU per slider rerun; 0 skips it). Bounded: every step has a timeout
 (``protocol.STEP_TIMEOUT``) and the student count is fixed.
 """
 
@@ -33,6 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from benchmarks import protocol
 from benchmarks.live import ROOT, healthy
@@ -46,6 +50,7 @@ PORT = int(os.environ.get("LOAD_PORT", "8700"))
 PAUSE = (1.0, 3.0)
 ARRIVE_S = float(os.environ.get("LOAD_ARRIVE_S", "2"))
 FRONT_END = os.environ.get("LOAD_FRONT_END", "1") == "1"
+PER_RERUN = os.environ.get("LOAD_PER_RERUN", "1") == "1"
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -53,23 +58,34 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 # ------------------------------------------------------------------------ the server's processes, from /proc
 
 
-def process_tree(roots: list[int]) -> list[int]:
-    """``roots`` and all their descendants (nginx's workers, a worker's children)."""
-    children: dict[int, list[int]] = {}
+def children() -> dict[int, list[int]]:
+    """Every process's children, from /proc."""
+    tree: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), list(roots)
+            tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def process_tree(roots: list[int]) -> list[int]:
+    """``roots`` and all their descendants (nginx's workers, a worker's children)."""
+    tree, found, todo = children(), set(), list(roots)
     while todo:
         pid = todo.pop()
         if pid not in found:
             found.add(pid)
-            todo.extend(children.get(pid, []))
+            todo.extend(tree.get(pid, []))
     return sorted(found)
+
+
+def cpu_ticks(pid: int) -> int:
+    """The CPU a process has used so far (user + system), in clock ticks (``TICKS`` a second)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def _memory(pid: int) -> int:
@@ -92,8 +108,7 @@ def usage(roots: list[int]) -> tuple[float, int]:
     cpu, mem = 0.0, 0
     for pid in process_tree(roots):
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            cpu += (int(fields[11]) + int(fields[12])) / TICKS
+            cpu += cpu_ticks(pid) / TICKS
             mem += _memory(pid)
         except (OSError, IndexError, ValueError):
             continue  # the process ended meanwhile
@@ -112,7 +127,7 @@ class Sampler:
         while not self._stop.wait(self.every):
             self.peak = max(self.peak, usage(self.roots)[1])
 
-    def __enter__(self) -> Sampler:
+    def __enter__(self) -> Self:
         self.peak = usage(self.roots)[1]
         self._thread.start()
         return self
@@ -159,18 +174,24 @@ def one_process(port: int) -> Iterator[Served]:
 
 
 @contextmanager
-def class_server(port: int, workers: int) -> Iterator[Served]:
-    """``make class``: ``workers`` Streamlit processes behind nginx on loopback."""
-    server = ClassServer(workers=workers, port=port, address="127.0.0.1")
+def watched(server: ClassServer) -> Iterator[ClassServer]:
+    """``server`` started, its watch loop (which restarts nginx or a worker) on a thread; stopped after."""
     server.start()
     watcher = threading.Thread(target=server.watch, daemon=True)
     watcher.start()
     try:
-        # the workers and the process they are forked from (its memory is shared with them)
-        yield Served(server.url, [server.nginx.pid, server.zygote_pid, *(w.proc.pid for w in server.pool)])
+        yield server
     finally:
         server.stop()
         watcher.join(10)
+
+
+@contextmanager
+def class_server(port: int, workers: int) -> Iterator[Served]:
+    """``make class``: ``workers`` Streamlit processes behind nginx on loopback."""
+    with watched(ClassServer(workers=workers, port=port, address="127.0.0.1")) as server:
+        # the workers and the process they are forked from (its memory is shared with them)
+        yield Served(server.url, [server.nginx.pid, server.zygote_pid, *(w.proc.pid for w in server.pool)])
 
 
 # ------------------------------------------------------------------------ measurements
@@ -198,7 +219,8 @@ def class_round(served: Served, pages: list[str], n: int) -> tuple[str, int]:
         f"N={n:3d}: errors {len(errors)}, unchanged pages {unchanged}; "
         + (f"slider rerun median {statistics.median(sliders):.2f} / p90 {pct(sliders, 0.9):.2f} / worst {max(sliders):.2f} s; "
            if sliders else "no slider moved; ")
-        + (f"first page p90 {pct(firsts, 0.9):.2f} s (worst {max(firsts):.2f}); " if firsts else "no page opened; ")
+        + (f"first page median {statistics.median(firsts):.2f} / p90 {pct(firsts, 0.9):.2f} s (worst {max(firsts):.2f}); "
+           if firsts else "no page opened; ")
         + f"server CPU {(cpu1 - cpu0) / wall:.2f} cores; peak memory {mem.peak / 2**20:.0f} MB"
     )  # fmt: skip
     if errors:
@@ -230,6 +252,43 @@ async def _cpu_per_rerun(served: Served, page: str, moves: int = 16) -> tuple[li
     return costs, idle
 
 
+FIRST_VISITS = int(os.environ.get("LOAD_FIRST_VISITS", "10"))
+
+
+async def _cpu_per_first_page(served: Served, page: str, visits: int) -> tuple[list[float], float]:
+    """The server's CPU seconds (every process: nginx and the workers) for each of ``visits`` new
+    students opening ``page`` one after another (``FRONT_END``: with an empty browser cache), less the
+    idle server's rate; and that rate. The first visit is left out: it may fill a worker's caches."""
+    await asyncio.sleep(1.0)
+    before, start = usage(served.roots)[0], time.perf_counter()
+    await asyncio.sleep(3.0)
+    idle = (usage(served.roots)[0] - before) / (time.perf_counter() - start)
+    costs = []
+    for i in range(visits + 1):
+        tab = protocol.Tab(served.url, page)
+        before, start = usage(served.roots)[0], time.perf_counter()
+        try:
+            result = await tab.open(FRONT_END)
+            await asyncio.sleep(0.3)  # whatever the server does after script_finished
+        finally:
+            await tab.close()
+        if result.errors:
+            raise protocol.ProtocolError(f"/{page}: {result.errors[:2]}")
+        if i:
+            costs.append(usage(served.roots)[0] - before - idle * (time.perf_counter() - start))
+    return costs, idle
+
+
+def first_page_cost(served: Served, pages: list[str], visits: int = FIRST_VISITS) -> list[str]:
+    """Per page: median and mean server CPU of a student's first page (read as ``per_page_cost``)."""
+    lines = []
+    for page in pages:
+        costs, idle = asyncio.run(_cpu_per_first_page(served, page, visits))
+        lines.append(f"  {page}: median {statistics.median(costs) * 1000:.0f} ms, mean {statistics.mean(costs) * 1000:.0f} ms, "
+                     f"worst {max(costs) * 1000:.0f} ms (idle server: {idle * 1000:.0f} ms/s, subtracted)")
+    return lines
+
+
 def per_page_cost(served: Served, pages: list[str]) -> list[str]:
     """Per page: median and mean CPU per rerun (the kernel counts CPU in 10 ms ticks, so one rerun
     reads as 0, 10 or 20 ms; the mean over 16 is the finer figure)."""
@@ -243,15 +302,20 @@ def per_page_cost(served: Served, pages: list[str]) -> list[str]:
 
 def run_setup(name: str, served: Served) -> list[str]:
     _, rss0 = usage(served.roots)
-    _, pages = asyncio.run(protocol.discover_pages(served.url))
+    every_page, pages = asyncio.run(protocol.discover_pages(served.url))
     pages = sorted(pages)
     _, rss_warm = usage(served.roots)
     lines = [
         f"### {name}: {served.url}, {len(served.roots)} process(es); pages with a slider: {', '.join(pages)}",
         f"memory at start {rss0 / 2**20:.0f} MB, after the teacher's visit {rss_warm / 2**20:.0f} MB",
-        "server CPU per slider rerun, one student alone (script + everything after it):",
-        *per_page_cost(served, pages),
     ]
+    if FIRST_VISITS > 0:
+        title = (f"server CPU per first page, {FIRST_VISITS} new students one after another"
+                 f"{' (empty browser cache)' if FRONT_END else ''}, per page:")
+        lines += [title, *first_page_cost(served, every_page)]
+    if PER_RERUN:
+        lines += ["server CPU per slider rerun, one student alone (script + everything after it):",
+                  *per_page_cost(served, pages)]
     for n in STUDENTS:
         line, _ = class_round(served, pages, n)
         lines.append(line)
@@ -265,9 +329,9 @@ def run_setup(name: str, served: Served) -> list[str]:
 
 
 def main() -> list[str]:
-    lines = [f"students {STUDENTS} arriving within {ARRIVE_S:g} s"
-             f"{', each fetching the front end (empty cache)' if FRONT_END else ''}, "
-             f"{MOVES} slider moves each {PAUSE[0]:.0f}-{PAUSE[1]:.0f} s apart; {os.cpu_count()} cores"]
+    lines = [(f"students {STUDENTS} arriving within {ARRIVE_S:g} s"
+              f"{', each fetching the front end (empty cache)' if FRONT_END else ''}, "
+              f"{MOVES} slider moves each {PAUSE[0]:.0f}-{PAUSE[1]:.0f} s apart; {os.cpu_count()} cores")]
     if "one" in SETUPS:
         with one_process(PORT) as served:
             lines += run_setup("one process (one serve.worker)", served)

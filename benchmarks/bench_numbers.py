@@ -4,7 +4,8 @@ Each string is built from the development set (``../shared/data/handwriting``, e
 nothing here trains or tunes on it): every digit cropped to its ink, scaled (the string about
 70–130 px tall, each digit ±10 %), slanted (a shear of ±0.25, each digit ±0.05), set on a baseline
 that wanders ±8 px, with 0–4 px between one digit's ink and the next, on plain, ruled or shaded
-paper. ``canvas.segment_digits`` cuts it and the draw page's default network (``mlp.DRAW_DEFAULT``,
+paper. ``canvas.segment_digits`` cuts it (the reading network judging doubtful cuts, as on the draw
+page) and the draw page's default network (``mlp.DRAW_DEFAULT``,
 trained once through ``classroom.models.train_cached`` and kept in the model store, as the class
 server warms it) reads each digit. Goal: the whole number right in ≥ 0.93 of the strings.
 """
@@ -16,7 +17,8 @@ import time
 import numpy as np
 from PIL import Image
 
-from lessons import canvas, handwriting, mlp, mnist, segment
+from benchmarks import common
+from lessons import canvas, handwriting, mlp, segment
 
 STRINGS = 200  # per paper kind
 PAPERS = ("plain", "ruled", "shaded")
@@ -101,8 +103,12 @@ def compose(inks: list[np.ndarray], kind: str, rng: np.random.Generator) -> np.n
 def read_strings(model, strings: list[tuple[np.ndarray, str]]) -> tuple[float, float]:
     """(whole-number accuracy, right-count share) of ``model`` on (picture, number) pairs."""
     whole = counted = 0
+
+    def read(images: np.ndarray) -> np.ndarray:
+        return mlp.predict_proba(model, images)
+
     for picture, number in strings:
-        found = canvas.segment_digits(picture)
+        found = canvas.segment_digits(picture, read)  # as the draw page cuts: its network judges doubtful cuts
         if len(found) != len(number):
             continue
         counted += 1
@@ -126,22 +132,15 @@ def make_strings(dev: handwriting.HandwritingSet, seed: int = 24) -> dict[str, l
 
 
 def main() -> list[str]:
-    from classroom import models
-
-    data = mnist.load_mnist()
-    if data.is_fallback:
-        return [f"skipped: real MNIST not available ({data.problem}); set MNIST_DIR=../shared/data/mnist"]
-    try:
-        dev = handwriting.load_handwriting()
-    except handwriting.HandwritingError as exc:
-        return [f"skipped: {exc}"]
+    setup = common.load()
+    if isinstance(setup, str):
+        return [setup]
+    data, dev = setup.data, setup.dev
     strings = make_strings(dev)
     lines = [(f"{STRINGS} strings of {LENGTHS[0]}–{LENGTHS[1]} digits per paper ({', '.join(PAPERS)}), "
              f"built from the {len(dev)} digits of {dev.folder}")]
     for name in (mlp.DRAW_DEFAULT, "course"):
-        start = time.perf_counter()
-        trained = models.train_cached(mlp.preset_for(name, data), data)
-        ready = time.perf_counter() - start
+        trained, ready = common.shared_model(name, data)
         start = time.perf_counter()
         by_paper = {kind: read_strings(trained.model, strings[kind]) for kind in PAPERS}
         seconds = time.perf_counter() - start

@@ -82,6 +82,8 @@ ERROR_MESSAGES = {
     "room_unknown": "There is no class with this code.",
     "room_closed": "This class is closed: it takes no new entries.",
     "entry_unknown": "There is no such entry in this class.",
+    "student_unknown": "No student in this class uses this nickname.",
+    "nickname_taken": "Another student in this class already uses this nickname.",
     "teacher_code_wrong": "The teacher code is not right.",
     "teacher_code_unset": "No teacher code is set on the server (CLASS_TEACHER_CODE).",
     "storage_unavailable": "The class board's database is busy or unreachable: nothing was stored. Try again.",
@@ -643,6 +645,74 @@ class ClassBoard:
                 raise BoardError("entry_unknown")
 
         self._write(hide)
+
+    # -- the class's students, by nickname
+
+    def students(self, room: str, teacher_code: str) -> pd.DataFrame:
+        """Every nickname with a run, a drawing or a race run in the room, alphabetical: nickname,
+        entries (runs and drawings), hidden (how many of them are hidden), races (race runs)."""
+        self._check_teacher(teacher_code)
+        room = normalise_room(room)
+        if not self.room_exists(room):
+            raise BoardError("room_unknown")
+        board = self._read(sa.select(entries.c.nickname, sa.func.count().label("entries"),
+                                     sa.func.count().filter(entries.c.hidden).label("hidden"))
+                           .where(entries.c.room == room).group_by(entries.c.nickname))
+        raced = self._read(sa.select(race_table.c.nickname, sa.func.count().label("races"))
+                           .where(race_table.c.room == room).group_by(race_table.c.nickname))
+        counts = {r.nickname: [int(r.entries), int(r.hidden), 0] for r in board}
+        for r in raced:
+            counts.setdefault(r.nickname, [0, 0, 0])[2] = int(r.races)
+        names = sorted(counts, key=lambda name: (name.casefold(), name))
+        return pd.DataFrame({
+            "nickname": pd.Series(names, dtype=object),
+            "entries": np.array([counts[n][0] for n in names], dtype=np.int64),
+            "hidden": np.array([counts[n][1] for n in names], dtype=np.int64),
+            "races": np.array([counts[n][2] for n in names], dtype=np.int64),
+        })
+
+    def rename_student(self, room: str, nickname: str, new_nickname: str, teacher_code: str) -> None:
+        """Give a student another nickname: their runs, drawings, race runs and votes follow it.
+        A nickname another student of the room uses is refused (``nickname_taken``): two students
+        are never merged by a slip."""
+        self._check_teacher(teacher_code)
+        room = normalise_room(room)
+        old, new = check_nickname(nickname), check_nickname(new_nickname)
+        tables = (entries, race_table, votes_table)
+
+        def used(conn: sa.Connection, name: str) -> bool:
+            return any(conn.execute(sa.select(table.c.room).where(table.c.room == room, table.c.nickname == name)
+                                    .limit(1)).first() for table in tables)
+
+        def rename(conn: sa.Connection) -> None:
+            self._room_state(conn, room)  # room_unknown
+            if not used(conn, old):
+                raise BoardError("student_unknown")
+            if new == old:
+                return
+            if used(conn, new):
+                raise BoardError("nickname_taken")
+            for table in tables:
+                conn.execute(table.update().where(table.c.room == room, table.c.nickname == old).values(nickname=new))
+
+        self._write(rename)
+
+    def remove_student(self, room: str, nickname: str, teacher_code: str, *, removed: bool = True) -> None:
+        """Take a student off the board: every run and drawing of theirs is hidden, so the board, its
+        counts and the export leave them out (``removed=False`` brings them all back). Nothing is
+        deleted. Race runs and votes have no hidden flag: they stay as they are."""
+        self._check_teacher(teacher_code)
+        room = normalise_room(room)
+        name = check_nickname(nickname)
+
+        def remove(conn: sa.Connection) -> None:
+            self._room_state(conn, room)  # room_unknown
+            done = conn.execute(entries.update().where(entries.c.room == room, entries.c.nickname == name)
+                                .values(hidden=bool(removed)))
+            if done.rowcount == 0:
+                raise BoardError("student_unknown")
+
+        self._write(remove)
 
     # -- students' entries
 

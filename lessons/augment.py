@@ -9,6 +9,9 @@ batch of 512 digits costs a few milliseconds and training needs no per-image Pyt
 
 ``distort(images, kind, amount)`` shows one distortion at a chosen amount (the page's sliders);
 ``augment_batch(images, generator, strength)`` draws a random mix of all of them for training.
+``augment_training_batch(images, labels, generator, strength)`` is what the robust network trains on:
+that mix, after the styles MNIST lacks are drawn on some 1s and 7s (``add_styles``), then a random
+contrast and, on some digits, a photo's paper grain or leftover shadow.
 """
 
 from __future__ import annotations
@@ -291,3 +294,188 @@ def training_samples(image: np.ndarray, n: int, seed: int, strength: float = 1.0
     """``n`` random mixes of every distortion of one digit, as training draws them: (n, 28, 28)."""
     batch = torch.as_tensor(np.asarray(image, dtype=np.float32)).reshape(1, SIDE, SIDE).expand(n, SIDE, SIDE)
     return augment_batch(batch, torch.Generator().manual_seed(int(seed)), strength).numpy()
+
+
+# ------------------------------------------------------------------------ styles MNIST lacks
+# MNIST's writers were mostly American: its 1s are bare strokes and its 7s uncrossed, while many
+# writers flag a 1, give it a base bar or cross a 7. These draw such strokes onto MNIST digits of
+# the right label (labels never change), before the random distortions move the whole digit.
+
+STYLE_SHARE = {1: 0.6, 7: 0.35}  # the share of a batch's 1s and 7s given a style stroke
+BASE_SHARE = 0.4  # of the flagged 1s, the share that also gets a base bar
+STROKE_WIDTH = (1.6, 2.8)  # pixels: MNIST's strokes, on its 20 px box
+
+
+def draw_strokes(x: torch.Tensor, start: torch.Tensor, end: torch.Tensor, width: float | torch.Tensor) -> torch.Tensor:
+    """(n, 1, H, W) images with one straight anti-aliased stroke each, from ``start`` to ``end`` ((n, 2) as x, y in pixels)."""
+    n, _, h, w = x.shape
+    cols = torch.arange(w, dtype=torch.float32).reshape(1, 1, w)
+    rows = torch.arange(h, dtype=torch.float32).reshape(1, h, 1)
+    ax, ay = start[:, 0].reshape(n, 1, 1), start[:, 1].reshape(n, 1, 1)
+    dx, dy = (end[:, 0] - start[:, 0]).reshape(n, 1, 1), (end[:, 1] - start[:, 1]).reshape(n, 1, 1)
+    # the nearest point of the segment to every pixel centre, then the distance to it
+    t = (((cols - ax) * dx + (rows - ay) * dy) / (dx * dx + dy * dy).clamp(min=1e-6)).clamp(0.0, 1.0)
+    distance = torch.hypot(cols - ax - t * dx, rows - ay - t * dy)
+    cover = (_per_image(width, n).reshape(n, 1, 1) / 2 + 0.5 - distance).clamp(0.0, 1.0)
+    return torch.maximum(x, cover.unsqueeze(1))
+
+
+def ink_landmarks(x: torch.Tensor, level: float = 0.5) -> dict[str, torch.Tensor]:
+    """Per image (n, 1, H, W): the ink's top and bottom rows, the ink's mean column on each of those
+    rows and on the middle row, and whether the image has ink at all (every value (n,), float)."""
+    n, _, h, w = x.shape
+    img = x[:, 0]
+    has_row = img.amax(dim=2) > level
+    rows = torch.arange(h, dtype=torch.float32)
+    top = torch.where(has_row, rows, torch.tensor(float(h))).amin(dim=1)
+    bottom = torch.where(has_row, rows, torch.tensor(-1.0)).amax(dim=1)
+    cols = torch.arange(w, dtype=torch.float32)
+
+    def column_at(row: torch.Tensor) -> torch.Tensor:
+        line = img[torch.arange(n), row.clamp(0, h - 1).long()]
+        mass = line.sum(dim=1)
+        return torch.where(mass > 0, (line * cols).sum(dim=1) / mass.clamp(min=1e-6), torch.tensor(w / 2))
+
+    middle = ((top + bottom) / 2).round()
+    return {"top": top, "bottom": bottom, "top_col": column_at(top), "bottom_col": column_at(bottom),
+            "middle": middle, "middle_col": column_at(middle), "has_ink": (bottom >= top).float()}
+
+
+def flag_ones(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """1s with a flag: a short stroke from the top down to the left, 20-45 % of the digit's height long."""
+    x, shape = _as_batch(x)
+    n = x.shape[0]
+    if n == 0:
+        return x.reshape(shape).clone()
+    mark = ink_landmarks(x)
+    height = (mark["bottom"] - mark["top"]).clamp(min=1.0)
+    length = height * (0.2 + 0.25 * torch.rand(n, generator=generator))
+    angle = torch.deg2rad(15.0 + 50.0 * torch.rand(n, generator=generator))  # below the horizontal
+    start = torch.stack([mark["top_col"], mark["top"] + 0.5 * torch.rand(n, generator=generator)], dim=1)
+    end = start + torch.stack([-length * torch.cos(angle), length * torch.sin(angle)], dim=1)
+    width = STROKE_WIDTH[0] + (STROKE_WIDTH[1] - STROKE_WIDTH[0]) * torch.rand(n, generator=generator)
+    out = draw_strokes(x, start, end, width)
+    return torch.where(mark["has_ink"].reshape(n, 1, 1, 1) > 0, out, x).reshape(shape)
+
+
+def base_bars(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Digits (1s) with a serif: a short horizontal bar across the bottom of the stroke, 30-60 % of the height wide."""
+    x, shape = _as_batch(x)
+    n = x.shape[0]
+    if n == 0:
+        return x.reshape(shape).clone()
+    mark = ink_landmarks(x)
+    height = (mark["bottom"] - mark["top"]).clamp(min=1.0)
+    half = height * (0.15 + 0.15 * torch.rand(n, generator=generator))
+    lean = (torch.rand(n, generator=generator) - 0.5) * 0.6 * half  # a hand rarely draws it level
+    off = (torch.rand(n, generator=generator) - 0.5) * half  # nor centred
+    y = mark["bottom"] - 0.5
+    start = torch.stack([mark["bottom_col"] - half + off, y - lean], dim=1)
+    end = torch.stack([mark["bottom_col"] + half + off, y + lean], dim=1)
+    width = STROKE_WIDTH[0] + (STROKE_WIDTH[1] - STROKE_WIDTH[0]) * torch.rand(n, generator=generator)
+    out = draw_strokes(x, start, end, width)
+    return torch.where(mark["has_ink"].reshape(n, 1, 1, 1) > 0, out, x).reshape(shape)
+
+
+def cross_sevens(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """7s crossed: a short bar across the stem a little below the middle, 25-45 % of the height wide."""
+    x, shape = _as_batch(x)
+    n = x.shape[0]
+    if n == 0:
+        return x.reshape(shape).clone()
+    img = x[:, 0]
+    mark = ink_landmarks(x)
+    height = (mark["bottom"] - mark["top"]).clamp(min=1.0)
+    row = (mark["top"] + height * (0.45 + 0.15 * torch.rand(n, generator=generator))).round()
+    # the stem's column on that row: its ink's mean column (a 7 has one stroke there)
+    line = img[torch.arange(n), row.clamp(0, x.shape[-2] - 1).long()]
+    cols = torch.arange(x.shape[-1], dtype=torch.float32)
+    mass = line.sum(dim=1)
+    col = torch.where(mass > 0, (line * cols).sum(dim=1) / mass.clamp(min=1e-6), mark["middle_col"])
+    half = height * (0.12 + 0.1 * torch.rand(n, generator=generator))
+    lean = (torch.rand(n, generator=generator) - 0.5) * 0.4 * half
+    start = torch.stack([col - half, row + lean], dim=1)
+    end = torch.stack([col + half, row - lean], dim=1)
+    width = STROKE_WIDTH[0] + (STROKE_WIDTH[1] - STROKE_WIDTH[0]) * torch.rand(n, generator=generator)
+    out = draw_strokes(x, start, end, width)
+    return torch.where((mark["has_ink"] * (mass > 0).float()).reshape(n, 1, 1, 1) > 0, out, x).reshape(shape)
+
+
+def vary_contrast(x: torch.Tensor, gamma: float | torch.Tensor) -> torch.Tensor:
+    """Ink raised to the power ``gamma`` per image: above 1 thins and greys the strokes' edges, below 1 fills them out; 0 and 1 stay."""
+    x, shape = _as_batch(x)
+    g = _per_image(gamma, x.shape[0]).reshape(-1, 1, 1, 1)
+    return x.clamp(0.0, 1.0).pow(g).reshape(shape)
+
+
+def add_grain(x: torch.Tensor, generator: torch.Generator, amount: float | torch.Tensor) -> torch.Tensor:
+    """Faint smooth paper grain a photo leaves after the paper is removed: blurred noise, at most ``amount``, kept where it is positive."""
+    x, shape = _as_batch(x)
+    n = x.shape[0]
+    if n == 0:
+        return x.reshape(shape).clone()
+    noise = blur(torch.randn(x.shape, generator=generator), 1.0)
+    noise = noise / noise.abs().amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6)
+    grain = noise.clamp(min=0.0) * _per_image(amount, n).reshape(n, 1, 1, 1)
+    return torch.maximum(x, grain).clamp(0.0, 1.0).reshape(shape)
+
+
+def add_styles(x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The batch with ``STYLE_SHARE`` of its 1s flagged (some also given a base bar) and of its 7s crossed; labels stay true."""
+    x, shape = _as_batch(x)
+    labels = torch.as_tensor(labels).reshape(-1)
+    if len(labels) != x.shape[0]:
+        raise AugmentError("shape", f"{len(labels)} labels for {x.shape[0]} images")
+    out = x.clone()
+    pick = torch.rand(len(labels), generator=generator)
+    ones = torch.nonzero((labels == 1) & (pick < STYLE_SHARE[1])).flatten()
+    if len(ones):
+        out[ones] = flag_ones(out[ones], generator)
+        based = ones[torch.rand(len(ones), generator=generator) < BASE_SHARE]
+        if len(based):
+            out[based] = base_bars(out[based], generator)
+    sevens = torch.nonzero((labels == 7) & (pick < STYLE_SHARE[7])).flatten()
+    if len(sevens):
+        out[sevens] = cross_sevens(out[sevens], generator)
+    return out.reshape(shape)
+
+
+def add_shadow(x: torch.Tensor, generator: torch.Generator, amount: float | torch.Tensor) -> torch.Tensor:
+    """A soft grey blob a photo's shading can leave behind the digit (3-7 px wide, anywhere near it), at most ``amount``."""
+    x, shape = _as_batch(x)
+    n, _, h, w = x.shape
+    if n == 0:
+        return x.reshape(shape).clone()
+    cy = h / 2 + (torch.rand(n, generator=generator) - 0.5) * h * 0.6
+    cx = w / 2 + (torch.rand(n, generator=generator) - 0.5) * w * 0.6
+    sy, sx = 3 + 4 * torch.rand(n, generator=generator), 3 + 4 * torch.rand(n, generator=generator)
+    rows = torch.arange(h, dtype=torch.float32).reshape(1, h, 1)
+    cols = torch.arange(w, dtype=torch.float32).reshape(1, 1, w)
+    blob = torch.exp(-0.5 * (((rows - cy.reshape(n, 1, 1)) / sy.reshape(n, 1, 1)) ** 2
+                             + ((cols - cx.reshape(n, 1, 1)) / sx.reshape(n, 1, 1)) ** 2))
+    shade = blob.unsqueeze(1) * _per_image(amount, n).reshape(n, 1, 1, 1)
+    return torch.maximum(x, shade).clamp(0.0, 1.0).reshape(shape)
+
+
+GAMMA_RANGE = 0.7  # log of the contrast's power either way
+GRAIN_SHARE, MAX_GRAIN = 0.3, 0.25  # the share of a batch given paper grain, and its strongest
+SHADOW_SHARE, MAX_SHADOW = 0.15, 0.5  # the share given a leftover shadow, and its darkest
+
+
+def augment_training_batch(images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator,
+                           strength: float = 1.0) -> torch.Tensor:
+    """What the draw page's network trains on: the styles MNIST lacks (``add_styles``), ``augment_batch``'s
+    distortions, then a random contrast and, on shares of the batch, a photo's faint paper grain and leftover shadow;
+    labels stay true."""
+    x, shape = _as_batch(images)
+    n = x.shape[0]
+    if n == 0 or strength <= 0:
+        return x.reshape(shape).clone()
+    s = float(strength)
+    out = augment_batch(add_styles(x, labels, generator), generator, s)
+    gamma = torch.exp((2 * torch.rand(n, generator=generator) - 1) * GAMMA_RANGE * s)
+    out = vary_contrast(out, gamma)
+    grain = MAX_GRAIN * s * torch.rand(n, generator=generator) * (torch.rand(n, generator=generator) < GRAIN_SHARE)
+    out = add_grain(out, generator, grain)
+    shadow = MAX_SHADOW * s * torch.rand(n, generator=generator) * (torch.rand(n, generator=generator) < SHADOW_SHARE)
+    return add_shadow(out, generator, shadow).reshape(shape)

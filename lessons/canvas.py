@@ -22,7 +22,7 @@ streamlit. The network's reading of the prepared image comes from ``lessons.mlp.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,8 @@ UNSURE_BELOW = 0.6  # a top probability under this is reported as "not sure"
 # ------------------------------------------------------------------------ the draw page's settings
 
 OWN = "own"  # the student's own network from lesson 5c
-READERS = (*PRESETS, OWN)  # the networks a student can choose to read a drawing
+CLASS = "class"  # the class's own network: the default fine-tuned on its drawings (lessons.finetune)
+READERS = (*PRESETS, OWN, CLASS)  # the networks a student can choose to read a drawing
 FALLBACK_READER = "course"  # reads when the chosen network cannot
 SOURCES = ("draw", "photo", "camera")
 CANVAS_PX = 280  # the canvas's side: 10 canvas pixels per MNIST pixel
@@ -513,10 +514,11 @@ def problem_of(trained: object | None, last_run_diverged: bool = False) -> str |
     return reader_problem(getattr(trained, "accuracy", None), losses)
 
 
-def segment_digits(image: np.ndarray) -> list:
+def segment_digits(image: np.ndarray, read: Any = None) -> list:
     """The digits of a number written on ``image``, left to right (``lessons.segment.segment_digits``:
-    each a ``Digit`` with its 28×28 ``.image`` and its ``.box`` in the input's pixels)."""
+    each a ``Digit`` with its 28×28 ``.image`` and its ``.box`` in the input's pixels). ``read``, the
+    network that will read them ((n, 28, 28) images to (n, 10) probabilities), weighs doubtful cuts."""
     # segment imports this module: no import at the top
     from lessons.segment import segment_digits as cut
 
-    return cut(image)
+    return cut(image, read)

@@ -202,7 +202,7 @@ def prepare(canvases: list[np.ndarray]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class HandwritingReport:
-    """How a model read a set of digits: overall and per collection, every prediction, and the misread digits.
+    """How a model read a set of digits: overall, per collection and per digit, every prediction, and the misread digits.
 
     ``misread`` chooses what lesson 7 shows under ``handwriting.misread_title``, which claims: the most
     confident mistakes come first. Each ``handwriting.misread_caption`` claims the digit was read as
@@ -212,6 +212,7 @@ class HandwritingReport:
 
     accuracy: float
     by_collection: pd.DataFrame  # collection, digits, accuracy
+    by_digit: pd.DataFrame  # digit (0-9), digits, accuracy: each true digit's share read right (NaN where absent)
     predictions: np.ndarray
     confidence: np.ndarray  # the probability of each prediction
     misread: np.ndarray  # indices into the set, most confident mistakes first
@@ -228,10 +229,12 @@ def score(proba: np.ndarray, labels: np.ndarray, collections: np.ndarray | None 
     by_collection = (
         frame.groupby("collection", sort=True)["right"].agg(digits="size", accuracy="mean").reset_index()
     )
+    by_digit = pd.DataFrame({"digit": np.arange(10), "digits": np.bincount(labels, minlength=10)[:10]})
+    by_digit["accuracy"] = [right[labels == d].mean() if count else np.nan for d, count in enumerate(by_digit["digits"])]
     wrong = np.flatnonzero(~right)
     misread = wrong[np.argsort(-confidence[wrong], kind="stable")]
     accuracy = float(right.mean()) if len(labels) else float("nan")
-    return HandwritingReport(accuracy, by_collection, predictions, confidence, misread)
+    return HandwritingReport(accuracy, by_collection, by_digit, predictions, confidence, misread)
 
 
 def read_handwriting(model, prepared: np.ndarray, data: HandwritingSet) -> HandwritingReport:

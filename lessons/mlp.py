@@ -344,7 +344,7 @@ def train(
                     stopped = True
                     break
                 idx = order[start : start + batch_size]
-                inputs = x_train[idx] if augment <= 0 else _augmented(x_train[idx], distortions, augment)
+                inputs = x_train[idx] if augment <= 0 else _augmented(x_train[idx], distortions, augment, y_train[idx])
                 batch_loss = objective(model(inputs), y_train[idx], loss)
                 opt.zero_grad(set_to_none=True)
                 batch_loss.backward()
@@ -432,25 +432,52 @@ def came_from_cache(waited: float, trained_seconds: float) -> bool:
     return waited < 0.5 * trained_seconds
 
 
-def _augmented(x: torch.Tensor, generator: torch.Generator, strength: float) -> torch.Tensor:
+def _augmented(x: torch.Tensor, generator: torch.Generator, strength: float,
+               labels: torch.Tensor | None = None) -> torch.Tensor:
     """The normalised batch with its first ``AUGMENTED_SHARE`` distorted (in [0, 1] pixels, where the
-    background is 0 and ``augment`` works)."""
+    background is 0 and ``augment`` works). With the batch's ``labels``, also the styles MNIST lacks,
+    contrast and paper grain (``augment.augment_training_batch``)."""
     k = round(len(x) * AUGMENTED_SHARE)
     pixels = (x[:k] * STD + MEAN).reshape(k, 28, 28)
-    distorted = (augment.augment_batch(pixels, generator, strength).reshape(k, -1) - MEAN) / STD
+    distorted = (augment.augment_batch(pixels, generator, strength) if labels is None
+                 else augment.augment_training_batch(pixels, labels[:k], generator, strength))
+    distorted = (distorted.reshape(k, -1) - MEAN) / STD
     return torch.cat([distorted, x[k:]])
 
 
 MEASURE_SECONDS = 0.3  # how long estimate_seconds times batches
-MEASURE_BATCHES = 5  # ... and at least this many, after one warm-up batch
-_BATCH_SECONDS: dict[tuple, float] = {}  # measured seconds per batch, per architecture and batch size
+MEASURE_BATCHES = 5  # ... and at least this many, after a fresh network's first batch
+# MNIST's 10,000 test images beside its 60,000 training images: the test set train_config evaluates on
+# after training, when the caller does not say how large it is.
+TEST_PER_TRAIN = 1 / 6
+_BATCH_SECONDS: dict[tuple, tuple[float, float, float]] = {}  # per architecture and batch size: see _timings
 _BATCH_SECONDS_LOCK = threading.Lock()
 
 
-def _seconds_per_batch(config: TrainConfig, slots: Any = None) -> float:
-    """One training batch's seconds for ``config``'s network, optimiser, loss, batch size and
-    augmentation, timed on random inputs (a batch costs the same whatever its pixels), measured
-    once per process.
+def _one_batch(model: MLP, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, config: TrainConfig,
+               gen: torch.Generator) -> float:
+    """Seconds for one training batch of ``config``'s size, gathered from ``x`` as training slices its data."""
+    start = time.perf_counter()
+    idx = torch.randint(0, len(x), (config.batch_size,), generator=gen)
+    inputs = x[idx] if config.augment <= 0 else _augmented(x[idx], gen, config.augment, y[idx])
+    batch_loss = objective(model(inputs), y[idx], config.loss)
+    opt.zero_grad(set_to_none=True)
+    batch_loss.backward()
+    opt.step()
+    batch_loss.item()
+    return time.perf_counter() - start
+
+
+def _timings(config: TrainConfig, slots: Any = None) -> tuple[float, float, float]:
+    """(a fresh network's first batch, each later batch, one test image's evaluation) in seconds for
+    ``config``'s network, optimiser, loss, batch size and augmentation, timed on random inputs (a batch
+    costs the same whatever its pixels), measured once per process.
+
+    Every training starts from a fresh network and optimiser, whose first batch allocates the
+    gradients and the optimiser's state: that batch is timed on its own and counted once. What a
+    process loads once (the first optimiser imports part of torch) is paid by a throw-away batch
+    first, so it is not counted. The evaluation is a forward pass without gradients, in
+    ``EVAL_BATCH`` chunks, as ``evaluate`` does.
 
     It is timed inside ``slots`` (see ``train``), on the threads a training would get now: on a busy
     machine two threads per op run several times slower than one, so timing outside the scheduler
@@ -462,8 +489,11 @@ def _seconds_per_batch(config: TrainConfig, slots: Any = None) -> float:
         if key in _BATCH_SECONDS:
             return _BATCH_SECONDS[key]
     gen = torch.Generator().manual_seed(0)
-    model = MLP(config.hidden, config.activation, config.final_activation, conv=config.conv)
-    opt = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
+
+    def fresh() -> tuple[MLP, torch.optim.Optimizer]:
+        model = MLP(config.hidden, config.activation, config.final_activation, conv=config.conv)
+        return model, make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
+
     pool = 4 * config.batch_size  # batches are gathered from a larger tensor, as training slices its data
     x = torch.randn(pool, N_PIXELS, generator=gen)
     y = torch.randint(0, N_CLASSES, (pool,), generator=gen)
@@ -471,34 +501,48 @@ def _seconds_per_batch(config: TrainConfig, slots: Any = None) -> float:
     slots = ALONE if slots is None else slots
     with slots:
         set_torch_threads(slots.fair_share())
+        _one_batch(*fresh(), x, y, config, gen)  # the process's own first-call costs, paid once, not counted
+        model, opt = fresh()
+        first = _one_batch(model, opt, x, y, config, gen)
         begin = time.perf_counter()
-        # one more batch than counted: the first warms up (allocations, first-call costs)
-        while len(times) <= MEASURE_BATCHES or time.perf_counter() - begin < MEASURE_SECONDS:
-            start = time.perf_counter()
-            idx = torch.randint(0, pool, (config.batch_size,), generator=gen)
-            inputs = x[idx] if config.augment <= 0 else _augmented(x[idx], gen, config.augment)
-            batch_loss = objective(model(inputs), y[idx], config.loss)
-            opt.zero_grad(set_to_none=True)
-            batch_loss.backward()
-            opt.step()
-            batch_loss.item()
-            times.append(time.perf_counter() - start)
-    seconds = float(np.mean(times[1:]))
+        while len(times) < MEASURE_BATCHES or time.perf_counter() - begin < MEASURE_SECONDS:
+            times.append(_one_batch(model, opt, x, y, config, gen))
+        model.eval()
+        chunk = torch.randn(min(EVAL_BATCH, 1024), N_PIXELS, generator=gen)
+        with torch.no_grad():
+            model(chunk)
+            begin = time.perf_counter()
+            model(chunk)
+            per_image = (time.perf_counter() - begin) / len(chunk)
+    timed = (first, float(np.mean(times)), per_image)
     with _BATCH_SECONDS_LOCK:
-        _BATCH_SECONDS[key] = seconds
-    return seconds
+        _BATCH_SECONDS[key] = timed
+    return timed
 
 
-def estimate_seconds(config: TrainConfig, data_size: int, *, slots: Any = None) -> float:
-    """About how long ``train`` takes for ``config`` on ``data_size`` training images: a few batches
-    timed (once per architecture, then remembered) times the run's number of batches.
+def _seconds_per_batch(config: TrainConfig, slots: Any = None) -> float:
+    """One training batch's seconds for ``config``, after the first (``_timings``)."""
+    return _timings(config, slots)[1]
+
+
+def estimate_seconds(config: TrainConfig, data_size: int, *, slots: Any = None, test_size: int | None = None) -> float:
+    """About how long ``train_config`` takes for ``config`` on ``data_size`` training images: a fresh
+    network's first batch, the run's other batches, and the test-set evaluation after them
+    (``test_size`` images, by default ``TEST_PER_TRAIN`` of ``data_size`` as in MNIST), each timed
+    (once per architecture, then remembered, ``_timings``).
 
     Claim of "mnist.train.estimate" ("about {time} on this server"): a real training of that many
-    batches, on a machine as busy as while it was timed, takes within a factor of two of it. Start-up
-    (the data's tensors, the first test-set evaluation) and a wait for a free slot are not counted."""
+    batches and its evaluation, on a machine as busy as while it was timed, take within a factor of
+    two of it, short runs included. Loading the data's tensors and a wait for a free slot are not
+    counted."""
     if data_size < 0:
         raise ValueError("data_size must be ≥ 0")
-    return _seconds_per_batch(config, slots) * config.epochs * -(-int(data_size) // config.batch_size)
+    batches = config.epochs * -(-int(data_size) // config.batch_size)
+    if batches == 0:
+        return 0.0
+    first, per_batch, per_image = _timings(config, slots)
+    tested = round(TEST_PER_TRAIN * data_size) if test_size is None else int(test_size)
+    return first + (batches - 1) * per_batch + tested * per_image
 
 
 def remaining_seconds(elapsed: float, fraction: float, estimate: float | None = None) -> float | None:

@@ -7,15 +7,19 @@ ink falls apart into connected blobs; blobs that share most of their columns are
 "5" whose flag was lifted, a speck over a "1"), tiny blobs far from any digit are dropped, a part
 much flatter than a digit (a flag drawn apart, a 2's long tail) stays with its neighbour, and a blob
 much wider than a digit is tall once its slant is taken out (two digits that touch) is cut at its
-thinnest columns, never through a closed loop (a wide "0").
+thinnest columns, never through a closed loop (a wide "0"). Given the network that will read the
+digits, the ways a blob can be cut at the valleys of its ink, and two narrow neighbours joined (a
+"1" drawn in two strokes), are tried and the one the network reads most surely is kept.
 Each digit is then cropped, thickened, scaled and centred exactly as ``canvas`` prepares one.
 
-Pure numpy (its image operations in ``lessons.imaging``): no torch, no streamlit.
+Pure numpy (its image operations in ``lessons.imaging``): no torch, no streamlit; the network is a
+function passed in.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +40,14 @@ TOUCHING_WIDTH = 1.45  # a blob wider than this many times the tallest digit (sl
 DIGIT_WIDTH = 0.85  # a digit's width with its share of the joint, as a share of the tallest (how many a blob holds)
 SAME_DIGIT_WIDTH = 1.15  # two blobs sharing columns and together no wider than this share of their height: one digit
 CUT_WINDOW = 0.3  # a cut is sought within this share of a digit's width around where it is expected
+SPLIT_FROM = 0.9  # with a network to judge, a unit this wide (a share of the tallest) may hold two digits
+MIN_DIGIT_WIDTH = 0.3  # ... each at least this wide (a "1")
+MAX_PIECES = 4  # ... and at most this many in one unit
+MIN_PIECE = 0.12  # no cut nearer an end than this share of a digit's height
+VALLEY_DEPTH = 0.6  # a valley is at most this share of the ink on both its sides
+VALLEYS = 4  # the deepest this many valleys of a unit are tried as cuts
+JOIN_GAP = 0.1  # neighbours this near (a share of the height) ...
+JOIN_WIDTH = 0.6  # ... and together this narrow may be one digit in two pieces
 
 
 class Digit(NamedTuple):
@@ -244,9 +256,119 @@ def _prepare(part: np.ndarray) -> np.ndarray:
     return canvas.place_by_centre_of_mass(canvas.fit_longer_side(canvas.thicken(cropped)))
 
 
-def segment_digits(image: np.ndarray) -> list[Digit]:
+def _valleys(part: np.ndarray, height: float) -> list[int]:
+    """Columns where two touching digits may meet: the deepest ``VALLEYS`` local minima of the column
+    profile that are at most ``VALLEY_DEPTH`` of the lower of the peaks on their two sides, never in
+    a closed loop, and at least ``MIN_PIECE`` of a digit's height from either end."""
+    width = part.shape[1]
+    profile = np.where(_loop_columns(part), np.inf, imaging.uniform_filter1d(part.sum(axis=0), size=3))
+    margin = max(1, int(MIN_PIECE * height))
+    found = []
+    for x in range(margin, width - margin):
+        value = profile[x]
+        if not np.isfinite(value) or value > profile[x - 1] or value > profile[x + 1]:
+            continue
+        left, right = profile[:x][np.isfinite(profile[:x])], profile[x + 1:][np.isfinite(profile[x + 1:])]
+        # a valley between two digits, not a dip in one digit's stroke: ink rises well above it on both sides
+        peaks = min(left.max(initial=0.0), right.max(initial=0.0))
+        if value <= VALLEY_DEPTH * peaks:
+            found.append((value / max(peaks, 1e-6), x))
+    chosen: list[int] = []
+    for _, x in sorted(found):  # deepest first, one per valley
+        if all(abs(x - c) >= margin for c in chosen):
+            chosen.append(x)
+        if len(chosen) == VALLEYS:
+            break
+    return sorted(chosen)
+
+
+class _Unit(NamedTuple):
+    """A group of blobs (one digit, or several that touch) as its own ink, with where it sits."""
+
+    part: np.ndarray  # the group's ink alone, cropped to its box
+    left: int
+    top: int
+
+
+def _unit(cleaned: np.ndarray, labels: np.ndarray, boxes: list[tuple[slice, slice]], group: list[int]) -> _Unit:
+    """The group's own ink (its blobs only, not a neighbour's stroke inside its box) and where it sits."""
+    top = min(boxes[i][0].start for i in group)
+    bottom = max(boxes[i][0].stop for i in group)
+    left = min(boxes[i][1].start for i in group)
+    right = max(boxes[i][1].stop for i in group)
+    own = np.isin(labels[top:bottom, left:right], [i + 1 for i in group])
+    return _Unit(np.where(own, cleaned[top:bottom, left:right], 0.0).astype(np.float32), left, top)
+
+
+def _joined(a: _Unit, b: _Unit) -> _Unit:
+    """Two neighbouring units as one (their ink together in the box round both)."""
+    top, left = min(a.top, b.top), min(a.left, b.left)
+    bottom = max(a.top + a.part.shape[0], b.top + b.part.shape[0])
+    right = max(a.left + a.part.shape[1], b.left + b.part.shape[1])
+    part = np.zeros((bottom - top, right - left), np.float32)
+    for u in (a, b):
+        region = part[u.top - top:u.top - top + u.part.shape[0], u.left - left:u.left - left + u.part.shape[1]]
+        np.maximum(region, u.part, out=region)
+    return _Unit(part, left, top)
+
+
+def _splits(unit: _Unit, height: float, read: bool) -> list[tuple[int, ...]]:
+    """Ways to cut a unit, as column edges: the unit's width decides the first (how many digits of
+    ``DIGIT_WIDTH`` fit); with a network to judge, cuts at every valley of the profile are offered too,
+    into as many pieces as ``MIN_DIGIT_WIDTH`` allows, when the unit is at least ``SPLIT_FROM`` wide."""
+    part = unit.part
+    width = part.shape[1]
+    first = tuple(_without_flat_pieces(part, [0, *_cuts(part, _pieces(part, height)), width], height))
+    ways = [first]
+    if not read:
+        return ways
+    if len(first) > 2:
+        ways.append((0, width))
+    upright = _upright_width(part)
+    if upright < SPLIT_FROM * height:
+        return ways
+    valleys = _valleys(part, height)
+    most = min(MAX_PIECES, max(2, int(upright / (MIN_DIGIT_WIDTH * height))))
+    for k in range(1, most):
+        for cuts in itertools.combinations(valleys, k):
+            edges = tuple(_without_flat_pieces(part, [0, *cuts, width], height))
+            if edges not in ways:
+                ways.append(edges)
+    return ways
+
+
+def _piece(unit: _Unit, a: int, b: int) -> Digit | None:
+    """The digit between columns ``a`` and ``b`` of a unit, or None where that holds too little ink."""
+    piece = unit.part[:, a:b]
+    if canvas.is_near_empty(piece) or not (piece > canvas.CROP_LEVEL).any():
+        return None
+    rows = np.flatnonzero((piece > canvas.CROP_LEVEL).any(axis=1))
+    cols = np.flatnonzero((piece > canvas.CROP_LEVEL).any(axis=0))
+    box = (unit.left + a + int(cols[0]), unit.top + int(rows[0]), unit.left + a + int(cols[-1]) + 1,
+           unit.top + int(rows[-1]) + 1)
+    return Digit(_prepare(piece), box)
+
+
+def _may_join(a: _Unit, b: _Unit, height: float) -> bool:
+    """Whether two neighbouring units may be one digit drawn in two pieces (a 1 drawn in two strokes):
+    at most ``JOIN_GAP`` of a digit's height apart, and together no wider than ``JOIN_WIDTH`` of it."""
+    gap = b.left - (a.left + a.part.shape[1])
+    return gap <= JOIN_GAP * height and _upright_width(_joined(a, b).part) <= JOIN_WIDTH * height
+
+
+Reader = Callable[[np.ndarray], np.ndarray]  # (n, 28, 28) images -> (n, 10) probabilities
+
+
+def segment_digits(image: np.ndarray, read: Reader | None = None) -> list[Digit]:
     """The digits of a number written on ``image`` (an RGBA drawing or photo, ``canvas``'s input),
-    left to right, each as MNIST-style 28×28 with its box in the input. Empty for a blank image."""
+    left to right, each as MNIST-style 28×28 with its box in the input. Empty for a blank image.
+
+    Without ``read``, the shapes alone decide: a unit of touching digits is cut into as many as its
+    width holds. With ``read`` (the network that will read the digits), a small search weighs each way
+    of cutting a unit at the valleys of its ink and of joining two narrow neighbours, by how sure the
+    network is of every digit it makes: the way with the highest sum of log-probabilities wins. A
+    half of a wide "0" or a 2's tail alone is a shaky digit; both digits of a touching "30" are sure.
+    The shapes still decide what may be tried: a network is as sure of "44" read as one 4."""
     ink = canvas.ink_map(image)
     if ink is None:
         return []
@@ -257,24 +379,41 @@ def segment_digits(image: np.ndarray) -> list[Digit]:
         return []
     # The tallest digit: digits of one number are about as tall, and a wide "0" is also a low one.
     height = float(max(max(boxes[i][0].stop for i in g) - min(boxes[i][0].start for i in g) for g in groups))
-    digits = []
-    for group in groups:
-        top = min(boxes[i][0].start for i in group)
-        bottom = max(boxes[i][0].stop for i in group)
-        left = min(boxes[i][1].start for i in group)
-        right = max(boxes[i][1].stop for i in group)
-        own = np.isin(labels[top:bottom, left:right], [i + 1 for i in group])
-        part = np.where(own, cleaned[top:bottom, left:right], 0.0).astype(np.float32)
-        edges = _without_flat_pieces(part, [0, *_cuts(part, _pieces(part, height)), part.shape[1]], height)
-        for a, b in itertools.pairwise(edges):
-            piece = part[:, a:b]
-            if canvas.is_near_empty(piece) or not (piece > canvas.CROP_LEVEL).any():
+    units = [_unit(cleaned, labels, boxes, g) for g in groups]
+    # Each option covers units i..j-1 with a list of pieces (unit, a, b); the search picks a path.
+    options: dict[tuple[int, int], list[list[tuple[_Unit, int, int]]]] = {}
+    for i, unit in enumerate(units):
+        options[i, i + 1] = [[(unit, a, b) for a, b in itertools.pairwise(edges)]
+                             for edges in _splits(unit, height, read is not None)]
+        if read is not None and i + 1 < len(units) and _may_join(unit, units[i + 1], height):
+            both = _joined(unit, units[i + 1])
+            options[i, i + 2] = [[(both, 0, both.part.shape[1])]]
+    made: dict[tuple[int, int, int], Digit | None] = {}
+    for ways in options.values():
+        for way in ways:
+            for unit, a, b in way:
+                key = (id(unit), a, b)
+                if key not in made:
+                    made[key] = _piece(unit, a, b)
+    found = [d for d in made.values() if d is not None]
+    if read is None or not found:
+        return [made[id(u), a, b] for i in range(len(units)) for u, a, b in options[i, i + 1][0]
+                if made[id(u), a, b] is not None]
+    sureness = np.log(np.clip(np.asarray(read(np.stack([d.image for d in found]))).max(axis=1), 1e-9, 1.0))
+    score_of = {id(d): float(s) for d, s in zip(found, sureness, strict=True)}
+    # best[j]: the best score and digits covering units 0..j-1
+    best: list[tuple[float, list[Digit]]] = [(0.0, [])]
+    for j in range(1, len(units) + 1):
+        candidates = []
+        for (i, stop), ways in options.items():
+            if stop != j:
                 continue
-            rows = np.flatnonzero((piece > canvas.CROP_LEVEL).any(axis=1))
-            cols = np.flatnonzero((piece > canvas.CROP_LEVEL).any(axis=0))
-            box = (left + a + int(cols[0]), top + int(rows[0]), left + a + int(cols[-1]) + 1, top + int(rows[-1]) + 1)
-            digits.append(Digit(_prepare(piece), box))
-    return digits
+            for way in ways:
+                digits = [made[id(u), a, b] for u, a, b in way]
+                digits = [d for d in digits if d is not None]
+                candidates.append((best[i][0] + sum(score_of[id(d)] for d in digits), best[i][1] + digits))
+        best.append(max(candidates, key=lambda c: c[0]))
+    return best[-1][1]
 
 
 def read_number(digits: list[Digit], probabilities: np.ndarray) -> str:

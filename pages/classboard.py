@@ -1,7 +1,7 @@
 """The Class page: the class's training runs on a live leaderboard, accuracy against the settings,
 the best run's settings one click from 5c, and the class's own handwriting as each network reads it.
-The teacher's passcode unlocks starting and closing a class, hiding an entry and exporting the
-collection; ``view=projector`` shows the board in large type without controls.
+The teacher's tools (start, close, hide, rename or remove a student, export) head the page once
+unlocked; ``view=projector`` shows the board in large type, with the class link and its QR code.
 
 Storage and every check: ``classroom.classboard``; the room, joining, the cached reads and pictures:
 ``app/classboard.py``; the teacher's controls: ``app/classboard_teacher.py``; the table and chart:
@@ -65,8 +65,7 @@ def board_view(key: str, lang: str, _runs: pd.DataFrame) -> tuple[pd.DataFrame, 
 
 def room_banner(room: str, projector: bool) -> None:
     if projector:
-        st.title(ui.t("classboard.projector_room", room=room))
-        st.markdown(ui.t("classboard.projector_join", link=classboard.join_link(room)))
+        classboard.projector_join(room)
         return
     if not classboard.room_open(room):
         st.warning(classboard.error_text(cb.BoardError("room_closed")))
@@ -164,7 +163,6 @@ def ask_models_button(room: str) -> None:
             st.session_state[ASKED_KEY] = True
 
 
-
 with ui.page(PAGE, SETTINGS, header=False) as p:
     projector = p["view"] == PROJECTOR
     try:
@@ -189,10 +187,14 @@ with ui.page(PAGE, SETTINGS, header=False) as p:
     else:
         p.header()
         room = classboard.join_section()
+        teacher_first = classboard.teacher_unlocked()  # an unlocked teacher's tools come before the board
+        if teacher_first:
+            teacher_section(room)
         if room is not None:
             room_banner(room, projector=False)
             live_board(room, projector=False)
             lead.race_section(room, projector=False)
             ask_models_button(room)
             handwriting(room, projector=False)
-        teacher_section(room)
+        if not teacher_first:
+            teacher_section(room)

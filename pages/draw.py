@@ -4,16 +4,14 @@ guessing never reads silently) and labels the digit before keeping it or adding 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app import classboard, number_reading, ui
-from app import mnist_widgets as mw
+from app import classboard, number_reading, ui, uploads
 from app.charts.draw import probability_chart, show_steps
-from lessons import canvas, handwriting, mlp, mnist
+from app.readers import probabilities, reading_model
+from lessons import canvas, handwriting
 
 PAGE = "draw"
 SETTINGS = canvas.SETTINGS
@@ -29,48 +27,10 @@ PRESETS = [
     ui.Preset("draw.try_thick", {"stroke": 50, "source": "draw"}),
     ui.Preset("draw.try_photo", {"source": "photo"}),
 ]
-MODEL_NAMES = {name: f"draw.model.{name}" for name in canvas.READERS}
 
 
 def clear_canvas() -> None:  # a new key for the canvas: the browser mounts a fresh, empty one
     st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
-
-
-def preset_model(name: str) -> Any:
-    """The class's model for preset ``name``: trained once per server on first need, with a progress bar."""
-    return ui.trained_with_bar(mlp.preset_for(name, ui.mnist_data()), "draw.training", model=ui.t(MODEL_NAMES[name]))
-
-
-def reading_model(p: ui.Page) -> tuple[Any, str]:
-    """The network chosen; the one that reads, and its name, saying why it is another (``canvas.reader_problem``)."""
-    st.radio(ui.t("draw.model_choice"), canvas.READERS, format_func={m: ui.t(k) for m, k in MODEL_NAMES.items()}.get,
-             key=p.key("model"), horizontal=True)
-    if (choice := p["model"]) == canvas.OWN:
-        trained = st.session_state.get(ui.SESSION_MODEL)
-        problem = canvas.problem_of(trained, bool((st.session_state.get(mw.SESSION_MODEL_STATUS) or {}).get("diverged")))
-    else:
-        trained = preset_model(choice)
-        problem = canvas.problem_of(trained)
-    if problem is not None:
-        accuracy = getattr(trained, "accuracy", None)
-        (st.info if problem == "none" else st.warning)(ui.t(
-            f"draw.model_problem.{problem}", model=ui.t(MODEL_NAMES[canvas.FALLBACK_READER]),
-            accuracy=f"{accuracy:.1%}" if problem == "chance" else ""))
-        choice, trained = canvas.FALLBACK_READER, preset_model(canvas.FALLBACK_READER)
-    st.caption("🧠 " + ui.t("draw.model_own" if choice == canvas.OWN else "draw.model_reading", model=ui.t(MODEL_NAMES[choice]),
-                            accuracy=f"{trained.accuracy:.1%}", seconds=f"{trained.seconds:.0f}"))
-    if trained.source == mnist.FALLBACK_SOURCE:
-        st.warning(ui.t("draw.fallback"))
-    return trained, choice
-
-
-def probabilities(trained: Any, name: str, image: np.ndarray) -> np.ndarray:
-    """The digit probabilities of ``image``, never NaN: a 5c model may blow up on just this drawing."""
-    result = mlp.predict_proba(trained.model, image)[0]
-    if not canvas.probabilities_broken(result) or name == canvas.FALLBACK_READER:
-        return result
-    st.warning(ui.t("draw.model_problem.nan", model=ui.t(MODEL_NAMES[canvas.FALLBACK_READER])))
-    return mlp.predict_proba(preset_model(canvas.FALLBACK_READER).model, image)[0]
 
 
 def show_reading(reading: canvas.Reading) -> None:
@@ -111,9 +71,7 @@ def photo_input(p: ui.Page, source: str) -> canvas.Steps | None:
     if source == "camera":
         shot = st.camera_input(ui.t("draw.camera"), key=p.key("__camera"), help=ui.t("draw.photo_help"))
     else:
-        shot = st.file_uploader(ui.t("draw.upload"), type=["png", "jpg", "jpeg"], key=p.key("__upload"),
-                                max_upload_size=canvas.MAX_FILE_MB, help=ui.t("draw.photo_help"))
-        st.caption(ui.t("draw.upload_limit", mb=canvas.MAX_FILE_MB))
+        shot = uploads.file_uploader(ui.t("draw.upload"), types=uploads.PHOTO_TYPES, key=p.key("__upload"), help=ui.t("draw.photo_help"))
     if shot is None:
         st.caption(ui.t("draw.photo_tip"))
         return None
@@ -154,7 +112,7 @@ def lesson(p: ui.Page) -> None:
                              key=p.key("source"), label_visibility="collapsed", required=True)
         source = p["source"]
         if number_reading.number_mode(p):  # several digits: cut apart, boxed and read one by one
-            return number_reading.lesson(p, source, (draw_col, see_col, read_col), lambda: reading_model(p), probabilities)
+            return number_reading.lesson(p, source, (draw_col, see_col, read_col))
         steps = drawn_steps(p) if source == "draw" else photo_input(p, source)
     with see_col:
         st.markdown("##### " + ui.t("draw.sees_title"))

@@ -1,6 +1,6 @@
-"""Lesson 7, real handwriting: what each distortion does to a digit, networks trained with and without them,
-and how each reads MNIST's test set and real handwriting (the development set where the server has it, else
-the digits this student labelled on the draw page), with the digits it misread."""
+"""Lesson 7, real handwriting: what each distortion does to a digit, networks trained with and without them, how
+each reads MNIST's test set and real handwriting (the development set, else this student's kept digits; in a class,
+its collection too) with the digits it misread; then fine-tuning on your own data, the class's figures as example."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from app import ui
+from app import class_finetune, ui
 from app.charts.handwriting import (
     accuracy_chart,
     accuracy_tables,
@@ -141,6 +141,7 @@ def compare(p: ui.Page, models: dict[str, Any], data: Any) -> None:
     """The networks on MNIST test and on real handwriting (the development set's three variants, else the
     digits this student kept), then the misread digits of the network (and set) the student picks."""
     scores = {ui.t("handwriting.set.mnist"): {name: model.accuracy for name, model in models.items()}}
+    scores |= class_finetune.class_scores(models)  # in a class: its collection is one more test set
     if data is None:
         images, labels = handwriting.kept_arrays(st.session_state.get(KEPT_KEY))
         if not len(labels):
@@ -193,5 +194,7 @@ with ui.page(PAGE, SETTINGS) as p:
     st.markdown(ui.t("handwriting.compare_intro"))
     with ui.caught():
         comparison(p)
+    with ui.caught():
+        class_finetune.lesson_story()
     with st.expander(ui.t("handwriting.why_title"), icon="📖"):
         st.markdown(ui.t("handwriting.why"))

@@ -18,6 +18,9 @@ SHOWN = 6  # the course's plot_image shows six images
 QUICK_MODEL = "quickstart.model"  # this session's quick-start model (the shared course-recipe model)
 QUICK_WAIT = "quickstart.wait"  # seconds this session waited for it (a classmate's model arrives at once)
 SETTINGS = {"first": ui.Setting(0, 0, 9_999)}
+REPLAY_TEXTS = {"play": "mnist.qs.replay", "pause": "mnist.qs.replay_pause", "speed": "mnist.qs.replay_speed",
+                "speed_value": "descent.speed_value"}
+REPLAY_SPEED = 3  # 0.25 s a frame: a run's recorded curve in about half a minute
 
 
 def show_other_images(p: ui.Page, n_test: int) -> None:
@@ -45,15 +48,32 @@ def fallback_note(data, trained) -> str:
                 mnist_steps=mlp.steps_of(course, mlp.MNIST_TRAIN_IMAGES))
 
 
+def replay(p: ui.Page, play: ui.Player, history) -> None:
+    """A cached run's loss as it was recorded, step by step at a readable pace; Pause stops it anywhere."""
+    last = len(history) - 1
+    k = play.step(last)
+    button, note = st.columns([1, 3], vertical_alignment="center")
+    with button:
+        play.controls(last, REPLAY_TEXTS)
+    note.caption(ui.t("mnist.qs.replay_note", step=f"{k + 1:,}", steps=f"{last + 1:,}", epoch=int(history["epoch"].iloc[k])))
+    ui.show_loss(history.iloc[: k + 1])
+
+
 def predictions(p: ui.Page, data, trained, last_first: int) -> None:
     """Step ③ and ④: the test accuracy, then six test images captioned with the model's answers."""
-    ui.show_loss(trained.history)
+    waited = st.session_state.get(QUICK_WAIT, trained.seconds)
+    cached = mlp.came_from_cache(waited, trained.seconds)
+    if cached and len(trained.history) > 1:  # the class's model: its training, replayed from what it recorded
+        st.session_state.setdefault(p.key("speed"), REPLAY_SPEED)
+        st.session_state.setdefault(p.key("__replay_step"), len(trained.history) - 1)  # the whole curve until Play
+        ui.player(p, replay, trained.history, step_key=p.key("__replay_step"))
+    else:
+        ui.show_loss(trained.history)
 
     st.header(ui.t("mnist.qs.step_test"))
     left, right = st.columns(2)
     left.metric(ui.t("mnist.accuracy"), f"{trained.accuracy:.1%}")
-    waited = st.session_state.get(QUICK_WAIT, trained.seconds)
-    if mlp.came_from_cache(waited, trained.seconds):
+    if cached:
         right.metric(ui.t("mnist.qs.time_cached"), seconds(waited),
                      help=ui.t("mnist.qs.time_cached_help", trained=seconds(trained.seconds)))
         st.caption(ui.t("mnist.qs.from_cache", waited=seconds(waited), trained=seconds(trained.seconds)))

@@ -12,7 +12,9 @@
 - Sticky sessions by a cookie hash (see the template), websocket proxying with long timeouts.
 - nginx serves Streamlit's own front end (``/static/``: 130 files, 4.4 MB, on a browser's first
   visit), cached by the browser: a Python worker spent about 300 ms of CPU per first visit sending
-  those files. They are compressed once, not per request (``compressed_front_end``).
+  those files. They are compressed once, not per request (``compressed_front_end``). The pages'
+  HTML too (Streamlit answers every page with the same ``index.html``): a class arriving at once
+  waited seconds for it behind the workers' busy event loops.
 - The launcher starts the workers, waits for each one's ``/_stcore/health``, starts nginx, checks
   the app through nginx, then watches: a worker that exits, or fails its health check
   ``HEALTH_FAILURES`` times in a row, is restarted; nginx is restarted within a second of exiting.
@@ -43,6 +45,7 @@ import logging
 import multiprocessing
 import os
 import pwd
+import re
 import secrets
 import select
 import shutil
@@ -138,11 +141,32 @@ def compressed_front_end(cache_root: Path) -> Path:
     return target
 
 
+def upload_limit_mb() -> int:
+    """The app's one upload limit in MB, as the workers read it: ``STREAMLIT_SERVER_MAX_UPLOAD_SIZE``,
+    else ``server.maxUploadSize`` in ``.streamlit/config.toml``. nginx must let that much through."""
+    import tomllib
+
+    if value := os.environ.get("STREAMLIT_SERVER_MAX_UPLOAD_SIZE"):
+        return int(value)
+    return int(tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"])
+
+
+def page_paths() -> str:
+    """The app's page URLs as an nginx regular expression: ``/`` and ``/<page>`` for every page."""
+    # plain data: the launcher stays free of Streamlit and torch
+    from app.registry import PAGES
+
+    return "^/(?:" + "|".join(re.escape(spec.url_path) for spec in PAGES) + ")?$"
+
+
 def render_nginx_conf(
-    run_dir: Path, listen: str, worker_ports: list[int], max_body_mb: int = 5, static_dir: Path | None = None
+    run_dir: Path, listen: str, worker_ports: list[int], max_body_mb: int | None = None, static_dir: Path | None = None
 ) -> str:
     """The nginx configuration for ``worker_ports`` on loopback, listening on ``listen`` ("port" or
-    "addr:port"), serving the front end from ``static_dir`` (default: Streamlit's own folder)."""
+    "addr:port"), serving the front end from ``static_dir`` (default: Streamlit's own folder) and the
+    pages' HTML (Streamlit's ``index.html``, the same for every page) itself; an upload may be
+    ``max_body_mb`` (default: the app's own limit, ``upload_limit_mb``)."""
+    max_body_mb = upload_limit_mb() if max_body_mb is None else max_body_mb
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=3s;" for p in worker_ports)
     # nginx started as root would hand its workers to "nobody", who cannot write the run folder
     user_line = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
@@ -153,7 +177,9 @@ def render_nginx_conf(
         "servers": servers,
         "listen": listen,
         "static_dir": str(static_dir or streamlit_static_dir() / "static"),
-        "max_body": f"{max_body_mb + 1}m",  # Streamlit refuses oversized uploads itself, with its message
+        "index_dir": str(streamlit_static_dir()),
+        "page_paths": page_paths(),
+        "max_body": f"{max_body_mb + 1}m",  # the upload and its form; larger files are refused in the browser (app/uploads.py)
     }.items():
         text = text.replace("{{" + name + "}}", value)
     return text

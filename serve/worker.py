@@ -9,6 +9,13 @@ generation the collector skips, so the same collection takes about 10 ms (figure
 the README's benchmarks). Import-time objects are never garbage, so nothing is kept that would have been
 freed. ``streamlit_app.py`` freezes too (``app.heap.freeze_once``), so a plain ``streamlit run`` gets
 the same at its first run; after a freeze here, that one is skipped.
+
+Frozen, one collection is cheap for one student, but it still walks everything the worker's sessions
+hold: with a class on the worker, collecting after every run took 75 % of its busy time (py-spy) and
+serialised the students (the GIL is held throughout). ``prepare`` therefore also bounds those
+collections to a tenth of the worker's time (``app.streamlit_compat.budget_post_run_collection``) and
+lets at most ``SCRIPT_SLOTS`` (default 2; 0: no limit) script runs go at once, the others in order of
+arrival (``app.streamlit_compat.take_turns``).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from streamlit.web import cli
 import classroom
 import lessons
 from app import heap
+from app.streamlit_compat import budget_post_run_collection, take_turns
 
 # Imported after a freeze, a module's objects stay in the collector's sight: every post-run collection
 # walks them. These are what Streamlit's web server (started after the freeze) and the pages' first
@@ -48,6 +56,9 @@ LATER_IMPORTS = (
     "narwhals.stable.v1", "narwhals._pandas_like.dataframe", "narwhals._interchange.dataframe",
     "pyarrow.pandas_compat", "sqlite3", "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql",
     "PIL.PngImagePlugin", "PIL.JpegImagePlugin",
+    # lessons.imaging decodes photos with it (the handwriting and draw pages): imported there after
+    # the freeze, its 15,000 objects tripled the cost of every later collection (5 to 15 ms)
+    "torchvision.io",
 )  # fmt: skip
 
 
@@ -115,6 +126,17 @@ def freeze_imports() -> int:
     return gc.get_freeze_count()
 
 
+def prepare() -> int:
+    """What every worker runs before serving: ``freeze_imports``, the post-run collection's budget and
+    the script runs' turns; the frozen count."""
+    frozen = freeze_imports()
+    budget_post_run_collection()
+    slots = int(os.environ.get("SCRIPT_SLOTS", "2"))
+    if slots > 0:
+        take_turns(slots)
+    return frozen
+
+
 def warm_draw_model() -> threading.Thread:
     """Train (or load from the shared disk store) the draw page's default network in the background,
     so the first student on the draw page is not the one who waits for it (``WARM_MODELS=1``)."""
@@ -135,7 +157,7 @@ def warm_draw_model() -> threading.Thread:
 
 
 if __name__ == "__main__":
-    freeze_imports()
+    prepare()
     if os.environ.get("WARM_MODELS") == "1":
         warm_draw_model()
     sys.argv = ["streamlit", "run", *sys.argv[1:]]

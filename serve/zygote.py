@@ -2,7 +2,7 @@
 
 ``make class`` starts its workers through ``multiprocessing``'s fork server with this module
 preloaded. Importing it imports everything a worker needs (torch, pandas, altair, Streamlit, the
-lessons) and freezes that heap (``serve.worker.freeze_imports``). Each worker is then a fork of this
+lessons) and freezes that heap (``serve.worker.prepare``). Each worker is then a fork of this
 process: the import-time memory is shared copy-on-write instead of held once per worker, and a
 worker restarted after a crash serves again in about a second instead of importing torch anew.
 
@@ -16,4 +16,4 @@ torch.set_num_threads(1)
 
 from serve import worker  # after the thread setting, which must precede any torch op
 
-FROZEN = worker.freeze_imports()
+FROZEN = worker.prepare()  # the workers inherit the frozen heap and the collection budget

@@ -17,11 +17,16 @@ from hypothesis import settings
 from streamlit.testing.v1 import AppTest
 
 from app import streamlit_compat
+from tests.pg import postgres_url  # noqa: F401 - the session fixture, for db_url
 
 # Each test session trains into its own on-disk model store (classroom.modelstore), so no test
 # finds a model that an earlier run, or the developer's server, left in data/models/.
 os.environ["MODEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="test-model-cache-")
 os.environ["BROWSER_WORK_DIR"] = tempfile.mkdtemp(prefix="test-browser-work-")
+# Before torch loads OpenMP: its idle threads sleep instead of spinning. The small networks here wait
+# at a barrier after every op, and on a shared or parallel (xdist) run the spinning took several times
+# the CPU of the work itself; the number of threads, and so what the tests check, is unchanged.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # CI runs the same examples every time, so a green main stays green; locally hypothesis explores.
 # HYPOTHESIS_PROFILE=deep (make test-deep) hunts for a property that holds only by luck: every
@@ -139,6 +144,9 @@ class OneThread:
         return 1
 
 
+_RENDER_MODELS: dict = {}  # trained once per test session, then lent to every module that renders pages
+
+
 @pytest.fixture(scope="module")
 def offline_mnist(tmp_path_factory):
     """No MNIST anywhere: the app falls back to scikit-learn's small digits. The class models a page
@@ -156,11 +164,38 @@ def offline_mnist(tmp_path_factory):
         ui.mnist_data.clear()
         data = mnist.load_mnist()
         assert data.is_fallback
-        few = data._replace(train_images=data.train_images[:RENDER_IMAGES], train_labels=data.train_labels[:RENDER_IMAGES])
-        configs = {mlp.preset_for(name, data) for name in mlp.PRESETS} | {mlp.recipe_for(data)}
-        quick = {(config, data.source): mlp.train_config(replace(config, epochs=RENDER_EPOCHS, augment=0.0), few,
-                                                      slots=OneThread())
-                 for config in configs}
-        mp.setattr(models, "_cache", OrderedDict(quick))  # the class's own cache comes back afterwards
+        if not _RENDER_MODELS:
+            few = data._replace(train_images=data.train_images[:RENDER_IMAGES], train_labels=data.train_labels[:RENDER_IMAGES])
+            configs = {mlp.preset_for(name, data) for name in mlp.PRESETS} | {mlp.recipe_for(data)}
+            _RENDER_MODELS.update({(config, data.source): mlp.train_config(
+                replace(config, epochs=RENDER_EPOCHS, augment=0.0), few, slots=OneThread()) for config in configs})
+        mp.setattr(models, "_cache", OrderedDict(_RENDER_MODELS))  # the class's own cache comes back afterwards
         yield data
         ui.mnist_data.clear()
+
+
+# ------------------------------------------------------------------ the class board on both databases
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """A fresh class-board database: a SQLite file, then the session's throw-away PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'class.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def make_board(db_url):
+    """``make_board(teacher_code, **options)``: a ``ClassBoard`` on ``db_url``, closed after the test."""
+    from classroom.classboard import ClassBoard
+
+    made = []
+
+    def make(teacher_code: str, **options):
+        made.append(ClassBoard(db_url, teacher_code=teacher_code, **options))
+        return made[-1]
+
+    yield make
+    for board in made:
+        board.close()

@@ -243,3 +243,155 @@ def test_the_training_ranges_the_texts_quote_are_the_ones_training_uses():
         assert f"{augment.MAX_ROTATION:g}°" in wobble and f"{augment.MAX_ELASTIC:g}" in wobble
         thin = STRINGS["handwriting.try_thin"][lang]
         assert f"{-augment.THICKNESS_RANGE[0]:g}" in thin and f"{augment.THICKNESS_RANGE[1]:g}" in thin
+
+
+# ------------------------------------------------- the styles MNIST lacks, contrast and grain
+
+
+def one(rows=(4, 24), col=14) -> torch.Tensor:
+    """An upright 1: a bar two pixels wide."""
+    return bar(rows=rows, cols=(col - 1, col + 1))
+
+
+def segment_reference(h: int, w: int, start, end, width: float) -> np.ndarray:
+    """Coverage of an anti-aliased stroke, from the distance to 4,001 points sampled along it (no projection)."""
+    t = np.linspace(0, 1, 4001)[:, None]
+    points = np.asarray(start, float) + t * (np.asarray(end, float) - np.asarray(start, float))
+    rows, cols = np.mgrid[0:h, 0:w]
+    pixels = np.stack([cols.ravel(), rows.ravel()], axis=1).astype(float)
+    nearest = np.sqrt(((pixels[:, None, :] - points[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+    return np.clip(width / 2 + 0.5 - nearest, 0, 1).reshape(h, w)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0, 27), min_size=4, max_size=4), st.floats(1.0, 3.0))
+def test_a_drawn_stroke_covers_what_its_distance_says(ends, width):
+    start, end = ends[:2], ends[2:]
+    out = augment.draw_strokes(torch.zeros(1, 1, 28, 28), torch.tensor([start]), torch.tensor([end]), width)
+    np.testing.assert_allclose(out[0, 0].numpy(), segment_reference(28, 28, start, end, width), atol=0.01)
+
+
+def test_a_stroke_only_adds_ink():
+    x = digits(4).reshape(4, 1, 28, 28)
+    out = augment.draw_strokes(x, torch.full((4, 2), 3.0), torch.full((4, 2), 20.0), 2.0)
+    assert (out >= x).all() and out.max() <= 1 and out[:, 0, 11, 11].min() == 1.0
+
+
+@pytest.mark.parametrize("style", [augment.flag_ones, augment.base_bars, augment.cross_sevens])
+@pytest.mark.parametrize("shape", [(6, 28, 28), (6, 1, 28, 28)])
+def test_every_style_keeps_the_shape_the_range_and_the_ink(style, shape):
+    x = digits(6).reshape(shape)
+    out = style(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.dtype == torch.float32
+    assert torch.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+    assert (out >= x - 1e-6).all()  # strokes are added, never taken away
+    assert (out - x).sum() > 0
+    torch.testing.assert_close(out, style(x, torch.Generator().manual_seed(0)))
+    assert style(torch.zeros(0, 28, 28), torch.Generator()).shape == (0, 28, 28)
+    torch.testing.assert_close(style(torch.zeros(2, 28, 28), torch.Generator()), torch.zeros(2, 28, 28))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 8), st.integers(10, 18))
+def test_a_flag_leaves_the_top_down_to_the_left_and_stays_a_one(seed, top, col):
+    """``flag_ones``: the flag starts at the 1's top and goes down to the left, never above or right of
+    it, shorter than half the 1: not a 7's bar, which runs right from the top."""
+    x = one(rows=(top, 24), col=col)
+    added = (augment.flag_ones(x, torch.Generator().manual_seed(seed)) - x)[0].numpy()
+    rows, cols = np.nonzero(added > 0.3)
+    assert len(rows) > 0
+    height = 24 - 1 - top
+    assert rows.min() >= top - 2 and cols.max() <= col + 2  # not above the top, not to its right
+    assert col - cols.min() <= 0.5 * height + 2 and rows.max() - top <= 0.5 * height + 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000))
+def test_a_base_bar_lies_across_the_bottom_of_the_stroke(seed):
+    x = one(rows=(4, 24))
+    added = (augment.base_bars(x, torch.Generator().manual_seed(seed)) - x)[0].numpy()
+    rows, cols = np.nonzero(added > 0.3)
+    assert rows.min() >= 23 - 5 and rows.max() <= 23 + 5  # at the bottom row, give or take its lean and width
+    assert cols.min() < 13 and cols.max() > 14  # across the stroke, out on both sides
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000))
+def test_a_sevens_crossbar_crosses_the_stem_below_its_top(seed):
+    seven = torch.zeros(1, 28, 28)
+    seven[0, 4:6, 7:21] = 1.0  # the top bar
+    seven[0, 6:24, 17:19] = 1.0  # the stem
+    added = (augment.cross_sevens(seven, torch.Generator().manual_seed(seed)) - seven)[0].numpy()
+    rows, cols = np.nonzero(added > 0.3)
+    assert rows.min() >= 4 + 0.4 * 19 - 3 and rows.max() <= 4 + 0.6 * 19 + 3
+    assert cols.min() < 17 and cols.max() > 18
+
+
+def test_styles_change_only_the_ones_and_sevens_and_keep_the_labels():
+    x = digits(40)
+    labels = torch.arange(40) % 10
+    kept = labels.clone()
+    out = augment.add_styles(x, labels, torch.Generator().manual_seed(3))
+    assert torch.equal(labels, kept)
+    other = (labels != 1) & (labels != 7)
+    torch.testing.assert_close(out[other], x[other], atol=0, rtol=0)
+    assert (out >= x - 1e-6).all() and out.max() <= 1
+    assert not torch.allclose(out[labels == 1], x[labels == 1])
+    with pytest.raises(AugmentError) as caught:
+        augment.add_styles(x, labels[:5], torch.Generator())
+    assert caught.value.code == "shape"
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0])
+def test_contrast_is_the_inks_power(gamma):
+    x = digits(3) * torch.linspace(0.2, 1.0, 28)  # grey levels along each row
+    np.testing.assert_allclose(augment.vary_contrast(x, gamma).numpy(), np.power(x.numpy(), gamma), rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.0, 0.5))
+def test_grain_is_faint_and_never_removes_ink(seed, amount):
+    x = digits(4)
+    out = augment.add_grain(x, torch.Generator().manual_seed(seed), amount)
+    assert out.shape == x.shape and (out >= x).all() and out.max() <= 1
+    assert ((out - x)[x == 0] <= amount + 1e-6).all()
+
+
+def test_the_training_batch_is_reproducible_in_range_and_none_at_strength_zero():
+    x = digits(64)
+    labels = torch.arange(64) % 10
+    a = augment.augment_training_batch(x, labels, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(a, augment.augment_training_batch(x, labels, torch.Generator().manual_seed(0)))
+    assert a.shape == x.shape and torch.isfinite(a).all() and a.min() >= 0 and a.max() <= 1
+    torch.testing.assert_close(augment.augment_training_batch(x, labels, torch.Generator(), 0.0), x)
+    assert augment.augment_training_batch(torch.zeros(0, 28, 28), torch.zeros(0), torch.Generator()).shape == (0, 28, 28)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.0, 0.6))
+def test_a_shadow_is_one_soft_grey_blob_that_never_removes_ink(seed, amount):
+    x = digits(4)
+    out = augment.add_shadow(x, torch.Generator().manual_seed(seed), amount)
+    assert out.shape == x.shape and (out >= x).all() and out.max() <= 1
+    added = (out - x)[x == 0]
+    assert (added <= amount + 1e-6).all()
+    shade = augment.add_shadow(torch.zeros(4, 28, 28), torch.Generator().manual_seed(seed), amount)
+    if amount > 0.05:  # a Gaussian: its peak is the amount (the centre lies inside), falling off smoothly
+        assert shade.amax(dim=(1, 2)).min() >= 0.6 * amount
+        assert (shade[:, 1:] - shade[:, :-1]).abs().max() <= amount * 0.25
+
+
+def test_training_draws_the_styles_on_the_batchs_ones_and_sevens():
+    """``handwriting.recipes`` ("in training some 1 and 7 digits get strokes MNIST rarely has"): with its labels,
+    the training's distorted half is ``augment_training_batch`` of it, and the other half stays as it was."""
+    from lessons import mlp
+
+    pixels = digits(40)
+    labels = torch.arange(40) % 10
+    x = mlp.normalise(pixels.numpy())
+    out = mlp._augmented(x, torch.Generator().manual_seed(5), 1.0, labels)
+    k = round(40 * mlp.AUGMENTED_SHARE)
+    expected = augment.augment_training_batch(pixels[:k], labels[:k], torch.Generator().manual_seed(5), 1.0)
+    torch.testing.assert_close(out[:k], mlp.normalise(expected.numpy()), atol=1e-5, rtol=0)
+    torch.testing.assert_close(out[k:], x[k:])
+    assert augment.STYLE_SHARE[1] > 0 and augment.STYLE_SHARE[7] > 0

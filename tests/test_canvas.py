@@ -357,14 +357,14 @@ def captions(at) -> str:
     return "\n".join(c.value for c in at.caption)
 
 
-def test_page_asks_for_a_digit_and_names_the_course_model():
+def test_page_asks_for_a_digit_and_names_the_course_model(offline_mnist):
     at = open_page("pages/draw.py", lang="en", query={"model": "course"}, timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     assert STRINGS["draw.empty"]["en"] in [i.value for i in at.info]
     assert "“" + STRINGS["draw.model.course"]["en"] + "”" in captions(at)
 
 
-def test_page_reads_with_the_students_own_model_when_there_is_one():
+def test_page_reads_with_the_students_own_model_when_there_is_one(offline_mnist):
     from lessons import mlp
 
     at = open_page("pages/draw.py", lang="en", query={"model": "own"}, timeout=300)
@@ -377,12 +377,12 @@ def test_page_reads_with_the_students_own_model_when_there_is_one():
 
 
 @pytest.mark.parametrize("raw,expected", [("40", 40), ("99", 50), ("x", 24)])
-def test_pen_width_comes_from_the_url_within_its_range(raw, expected):
+def test_pen_width_comes_from_the_url_within_its_range(offline_mnist, raw, expected):
     at = open_page("pages/draw.py", lang="en", query={"stroke": raw}, timeout=300)
     assert at.slider(key=ui.widget_key("draw", "stroke")).value == expected
 
 
-def test_clear_gives_the_canvas_a_new_key():
+def test_clear_gives_the_canvas_a_new_key(offline_mnist):
     at = open_page("pages/draw.py", lang="zh", timeout=300)
     at.button(key="draw.__clear").click().run()
     at.button(key="draw.__clear").click().run()

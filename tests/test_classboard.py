@@ -34,17 +34,9 @@ TEACHER = "correct horse battery staple"
 SETTINGS = {"lr": 0.1, "optimizer": "adam", "hidden": [128, 64], "epochs": 3, "robust": False, "seed": None}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'class.sqlite3'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
-def board(db_url):
-    with ClassBoard(db_url, teacher_code=TEACHER) as board:
-        yield board
+def board(make_board):
+    return make_board(TEACHER)
 
 
 @pytest.fixture
@@ -281,6 +273,9 @@ def test_a_wrong_teacher_code_is_refused_without_saying_what_was_wrong(board, ro
         lambda code: board.hide(room, entry, code),
         lambda code: board.export(room, code),
         lambda code: board.rooms(code),
+        lambda code: board.students(room, code),
+        lambda code: board.rename_student(room, "Mei", "Mei2", code),
+        lambda code: board.remove_student(room, "Mei", code),
     ]
     messages = set()
     for code in wrong_codes:
@@ -334,6 +329,85 @@ def test_hide_refuses_an_entry_of_another_room_or_none(board, room):
             board.hide(room, entry, TEACHER)
         assert refused.value.code == "entry_unknown"
     assert not board.runs(other, include_hidden=True)["hidden"].any()
+
+
+def test_renaming_a_student_moves_every_entry_race_run_and_vote(board, room):
+    other = board.open_room(TEACHER)
+    run = board.post_run(room, "Mei", {"lr": 1}, 0.9, 1.0)
+    drawing = board.add_drawing(room, "Mei", 4, digit_image())
+    board.post_run(room, "Bo", {"lr": 2}, 0.5, 1.0)
+    board.post_run(other, "Mei", {}, 0.4, 1.0)  # the same nickname in another class is another student
+    board.post_descent(room, "Mei", {"x0": 3}, -5.0, 12)
+    board.open_question(room, TEACHER, "descent_lowest_default")
+    board.vote(room, "Mei", "descent_lowest_default", "adam")
+    board.hide(room, drawing, TEACHER)
+    board.rename_student(room, " Mei ", "梅 🐱", TEACHER)  # typed loosely, stored as check_nickname has it
+    runs, drawings = board.runs(room, include_hidden=True), board.drawings(room, include_hidden=True)
+    assert dict(zip(runs["id"], runs["nickname"], strict=True)) == {run: "梅 🐱", run + 2: "Bo"}
+    assert list(drawings["nickname"]) == ["梅 🐱"] and list(drawings["hidden"]) == [True]  # still hidden
+    assert list(board.descents(room)["nickname"]) == ["梅 🐱"]
+    assert board.votes(room, "descent_lowest_default")["adam"] == 1
+    board.vote(room, "梅 🐱", "descent_lowest_default", "sgd")  # the vote is theirs: a second one replaces it
+    assert board.votes(room, "descent_lowest_default")["adam"] == 0
+    assert list(board.runs(other)["nickname"]) == ["Mei"]
+    assert list(board.students(room, TEACHER)["nickname"]) == ["Bo", "梅 🐱"]
+    assert cb.board_summary(board.runs(room), board.drawings(room))["students"] == 2
+
+
+def test_a_rename_never_merges_two_students_and_refuses_bad_input_with_a_code(board, room):
+    board.post_run(room, "Mei", {}, 0.9, 1.0)
+    board.add_drawing(room, "Bo", 3, digit_image())
+    board.post_descent(room, "Ann", {}, 1.0, None)  # a race run alone makes a student too
+    cases = [
+        (("Mei", "Bo"), "nickname_taken"),
+        (("Mei", "Ann"), "nickname_taken"),
+        (("Nobody", "Someone"), "student_unknown"),
+        (("Mei", ""), "nickname_empty"),
+        (("Mei", "x" * (cb.NICKNAME_MAX + 1)), "nickname_too_long"),
+        (("Mei", "a\nb"), "nickname_invalid"),
+        (("Mei", None), "nickname_invalid"),
+    ]
+    for (old, new), code in cases:
+        with pytest.raises(BoardError) as refused:
+            board.rename_student(room, old, new, TEACHER)
+        assert refused.value.code == code, (old, new)
+    for action in (lambda: board.rename_student("ZZZZZZ", "Mei", "Meiko", TEACHER),
+                   lambda: board.remove_student("ZZZZZZ", "Mei", TEACHER),
+                   lambda: board.students("ZZZZZZ", TEACHER)):
+        with pytest.raises(BoardError) as refused:
+            action()
+        assert refused.value.code == "room_unknown"
+    with pytest.raises(BoardError) as refused:
+        board.remove_student(room, "Ann", TEACHER)  # no run or drawing to take off the board
+    assert refused.value.code == "student_unknown"
+    board.rename_student(room, "Mei", "Mei", TEACHER)  # the same name: nothing to do
+    assert set(board.runs(room)["nickname"]) == {"Mei"} and set(board.drawings(room)["nickname"]) == {"Bo"}
+    assert list(board.descents(room)["nickname"]) == ["Ann"]
+
+
+def test_a_removed_student_leaves_the_board_its_counts_and_the_export_and_can_come_back(board, room):
+    board.post_run(room, "Mei", {"lr": 1}, 0.99, 1.0)
+    board.post_run(room, "Mei", {"lr": 3}, 0.3, 1.0)
+    board.add_drawing(room, "Mei", 7, digit_image(1))
+    kept_run = board.post_run(room, "Bo", {"lr": 2}, 0.5, 1.0)
+    kept_drawing = board.add_drawing(room, "Bo", 1, digit_image(2))
+    before = cb.board_summary(board.runs(room), board.drawings(room))
+    assert (before["students"], before["runs"], before["drawings"], before["best_accuracy"]) == (2, 3, 2, 0.99)
+    board.remove_student(room, "Mei", TEACHER)
+    runs, drawings = board.runs(room), board.drawings(room)
+    assert list(runs["id"]) == [kept_run] and list(drawings["id"]) == [kept_drawing]
+    summary = cb.board_summary(runs, drawings)
+    assert (summary["students"], summary["runs"], summary["drawings"], summary["best_accuracy"]) == (1, 1, 1, 0.5)
+    assert summary["per_digit"][7] == 0 and list(cb.leaderboard(runs)["nickname"]) == ["Bo"]
+    listed = board.rooms(TEACHER).set_index("code").loc[room]
+    assert (listed["runs"], listed["drawings"]) == (1, 1)
+    labels = io.StringIO(zipfile.ZipFile(io.BytesIO(board.export(room, TEACHER))).read("labels.csv").decode())
+    assert [row["nickname"] for row in csv.DictReader(labels)] == ["Bo"]
+    students = board.students(room, TEACHER).set_index("nickname")
+    assert students.loc["Mei", "hidden"] == students.loc["Mei", "entries"] == 3 and students.loc["Bo", "hidden"] == 0
+    assert stored(board, room) == (3, 2)  # nothing deleted
+    board.remove_student(room, "Mei", TEACHER, removed=False)
+    assert cb.board_summary(board.runs(room), board.drawings(room)) == before
 
 
 def test_export_holds_the_pngs_and_labels_csv(board, room):

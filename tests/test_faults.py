@@ -29,6 +29,7 @@ from test_serve import free_ports, get
 
 from app import classboard
 from benchmarks import protocol
+from benchmarks.bench_load import children, cpu_ticks, watched
 from classroom import classboard as cb
 from serve import class_server
 from serve.class_server import ClassServer, healthy, port_taken, start_time
@@ -47,19 +48,6 @@ def report(what: str, seconds: float) -> None:
 
 
 # ------------------------------------------------------------------------------ processes
-
-
-def children() -> dict[int, list[int]]:
-    """Every process's children, from /proc."""
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
 
 
 def descendants(pid: int) -> dict[int, int]:
@@ -232,11 +220,7 @@ def test_nginx_killed_is_restored_within_five_seconds(tmp_path):
     """nginx's master killed (its worker process left holding the port), then its whole group: the
     watch loop has a new nginx serving the app within 5 s each time; a student's page works after."""
     port = free_ports(2)
-    server = ClassServer(workers=1, port=port, address="127.0.0.1", run_dir=tmp_path / "run")
-    server.start()
-    watcher = threading.Thread(target=server.watch, daemon=True)
-    watcher.start()
-    try:
+    with watched(ClassServer(workers=1, port=port, address="127.0.0.1", run_dir=tmp_path / "run")) as server:
         for how in ("master", "group"):
             old = nginx_group(server)
             assert len(old) >= 2  # master and its worker
@@ -251,9 +235,6 @@ def test_nginx_killed_is_restored_within_five_seconds(tmp_path):
             report(f"nginx killed ({how}): serving again", time.monotonic() - began)
             student = asyncio.run(protocol.student(server.url, "descent", moves=1, pause=(0.1, 0.2), query="lang=en"))
             assert student.errors == [] and student.changed == [True]
-    finally:
-        server.stop()
-        watcher.join(10)
     assert server.nginx.poll() is not None and not port_taken(port) and not port_taken(port + 1)
 
 
@@ -599,11 +580,6 @@ class Browser(protocol.Tab):
         return [self.content[p] for p in sorted(self.elements) if p in self.content]
 
 
-def cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 async def worker_of(tab: protocol.Tab, server: ClassServer, rng) -> int:
     """The port of the worker serving ``tab``: the one that works while the tab's slider moves."""
     before = {w.port: cpu_ticks(w.proc.pid) for w in server.pool}
@@ -632,9 +608,6 @@ def test_a_worker_killed_while_a_student_trains(tmp_path, monkeypatch):
     monkeypatch.setenv("TRAINING_SLOTS_DIR", str(tmp_path / "slots"))
     port = free_ports(3)
     server = ClassServer(workers=2, port=port, address="127.0.0.1", run_dir=tmp_path / "run")
-    server.start()
-    watcher = threading.Thread(target=server.watch, daemon=True)
-    watcher.start()
     rng = random.Random(0)
 
     async def scenario() -> None:
@@ -690,15 +663,12 @@ def test_a_worker_killed_while_a_student_trains(tmp_path, monkeypatch):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(tab.close(), 5)
 
-    try:
+    with watched(server):
         asyncio.run(scenario())
         deadline = time.monotonic() + 60
         while not all(healthy(w.url, timeout=1) for w in server.pool):  # the watch loop restarted it
             assert time.monotonic() < deadline
             time.sleep(0.3)
-    finally:
-        server.stop()
-        watcher.join(10)
 
 
 # ------------------------------------------------------------------ two machines, simulated on loopback

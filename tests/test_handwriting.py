@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, recall_score
 
 from app.i18n import STRINGS
 from classroom import models
@@ -128,6 +128,10 @@ def test_reading_scores_like_sklearn_and_lists_the_surest_mistakes_first(dev):
     )
     np.testing.assert_allclose(report.by_collection.set_index("collection")["accuracy"], expected)
     assert report.by_collection["digits"].sum() == len(subset)
+    present = np.unique(subset.labels)  # each digit's share read right is its recall
+    recall = recall_score(subset.labels, proba.argmax(axis=1), labels=present, average=None, zero_division=0)
+    np.testing.assert_allclose(report.by_digit.set_index("digit").loc[present, "accuracy"], recall)
+    assert list(report.by_digit["digits"]) == list(np.bincount(subset.labels, minlength=10))
     wrong = report.misread
     assert set(wrong) == set(np.flatnonzero(proba.argmax(axis=1) != subset.labels))
     assert np.all(np.diff(report.confidence[wrong]) <= 0)
@@ -184,11 +188,17 @@ def test_the_recipes_text_states_the_compared_networks_as_they_are_trained():
     assert handwriting.COMPARED == ("course", "best", handwriting.NO_AUGMENT, "robust")
     assert (course.optimizer, course.loss, course.momentum, course.epochs) == ("sgd", "mse", 0.9, 3)
     assert (best.hidden, best.optimizer, best.loss, best.epochs) == (course.hidden, "adam", "cross_entropy", 5)
-    assert (robust.conv, robust.hidden, robust.optimizer, robust.loss, robust.epochs) == ((8, 16), (64,), "adam",
-                                                                                          "cross_entropy", 3)
+    assert (robust.conv, robust.hidden, robust.optimizer, robust.loss, robust.epochs) == ((32, 64), (128,), "adam",
+                                                                                          "cross_entropy", 6)
+    assert all(0 < handwriting.augment.STYLE_SHARE[d] < 1 for d in (1, 7))  # "some 1s ... some 7s"
+    (c0, c1), (h,), e = robust.conv, robust.hidden, robust.epochs
+    robust_words = {"zh": (f"{c0}、{c1} 個通道", f"一層 {h}", f"訓練 {e} 輪", "1 加上勾或底線", "7 加上橫槓"),
+                    "en": (f"{c0} and {c1} channels", f"one layer of {h}", f"{e} epochs", "a flag or a base on a 1",
+                           "a crossbar on a 7")}
     for lang in ("zh", "en"):
         text = STRINGS["handwriting.recipes"][lang]
         assert recipes.network_text(course.hidden) in text and "0.9" in text
+        assert all(words in text for words in robust_words[lang]), lang
         assert f"{handwriting.THIN_PEN[0]:g}–{handwriting.THIN_PEN[1]:g}" in text
 
 

@@ -25,24 +25,15 @@ from classroom import classboard as board
 from classroom import questions as bank
 from classroom.classboard import BoardError, ClassBoard
 from lessons import descent
-from tests.pg import postgres_url  # noqa: F401  (the session fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHER = "eyes-on-me-2718"
 QUESTION = "descent_lowest_default"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'class.sqlite3'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
-def class_board(db_url):
-    with ClassBoard(db_url, teacher_code=TEACHER, min_interval=0) as made:
-        yield made
+def class_board(make_board):
+    return make_board(TEACHER, min_interval=0)
 
 
 @pytest.fixture
@@ -543,8 +534,18 @@ def button(at, label: str, sidebar: bool = False):
     return found[0]
 
 
+def cookie_script(at) -> str:
+    """The script of the session's last run that sets the browser's cookies."""
+    return [h.proto.body for h in at.get("html") if "document.cookie" in h.proto.body][-1]
+
+
 def frozen_css(at) -> bool:
-    return any("pointer-events: none" in str(getattr(el.proto, "body", "")) for el in at.get("html"))
+    """The pointer blocked and the keyboard too: the script that makes the main area inert, set to freeze."""
+    bodies = [str(getattr(el.proto, "body", "")) for el in at.get("html")]
+    pointer = any("pointer-events: none" in body for body in bodies)
+    keyboard = any("const frozen = true;" in body and "inert = true" in body for body in bodies)
+    assert pointer == keyboard, "the pointer and the keyboard are frozen together"
+    return pointer
 
 
 @pytest.mark.slow
@@ -576,6 +577,16 @@ def test_send_open_follow_and_freeze_through_a_reload(app_db, lang):
     assert not follower.exception, [e.value for e in follower.exception]
     assert [t.value for t in follower.title] == [words("page.regression.title", lang)]
     assert follower.session_state["regression.lr"] == 1.0 and follower.session_state["regression.normalise"] is True
+    assert follower.query_params["follow"] == "1"  # in the URL and its cookie: a reload keeps following
+    assert '["dl_follow", "1", ' in cookie_script(follower)
+    again = open_page("pages/noise.py", lang=lang, query={"room": room, "nick": "Bo", "follow": "1"})  # the reload
+    assert again.checkbox(key="lead.__follow").value
+    app_db.send(room, TEACHER, "descent", {"x0": "2"})
+    fresh(again).run()
+    assert [t.value for t in again.title] == [words("page.descent.title", lang)] and again.session_state["descent.x0"] == 2.0
+    again.checkbox(key="lead.__follow").uncheck().run()  # stops following: out of the URL too
+    assert "follow" not in again.query_params and not again.checkbox(key="lead.__follow").value
+    assert '["dl_follow", null, 0]' in cookie_script(again)
 
     button(teacher, words("lead.freeze", lang), sidebar=True).click().run()
     assert app_db.frozen(room)

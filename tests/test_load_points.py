@@ -150,6 +150,7 @@ def test_a_long_cell_is_shortened_in_the_message():
     assert info.value.code == "text" and len(info.value.fields["cell"]) <= 24
 
 
+@pytest.mark.slow  # a million rows parsed: the limit's logic is checked fast below, on a limit of five
 def test_more_than_a_million_rows_is_refused():
     content = b"1,2\n" * (regression.MAX_ROWS + 1)
     with pytest.raises(PointsFileError) as info:

@@ -36,6 +36,9 @@ def test_a_small_class_has_no_errors_and_sliders_change_the_page():
         assert {"descent", "classification"} <= with_slider
         pages = sorted(with_slider)
         results = asyncio.run(protocol.classroom(served.url, pages, len(pages), moves=2, pause=(0.2, 0.5), front_end=True))
+        # the first-page CPU measure: new students one after another, each page opening without an error
+        (first_page,) = bench_load.first_page_cost(served, ["descent"], visits=2)
+    assert first_page.startswith("  descent: median ") and " ms" in first_page
     assert [e for r in results for e in r.errors] == []
     assert all(r.first_page_s is not None and len(r.changed) == 2 for r in results)
     assert all(all(r.changed) for r in results)

@@ -353,6 +353,7 @@ def test_course_recipe_on_real_mnist(real):
     assert trained.history.loss.iloc[-20:].mean() < 0.5 * trained.history.loss.iloc[:5].mean()
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_one_epoch_reaches_the_reduced_bar_on_real_mnist(real):
     """One epoch of the same network with Adam and cross-entropy passes the issue's reduced bar of 0.85."""
@@ -439,7 +440,7 @@ def test_conv_model_round_trips_through_bytes_and_predicts(digits):
     config = replace(mlp.PRESETS["robust"], epochs=1, batch_size=64)
     trained = mlp.train_config(config, digits)
     again = mlp.model_from_bytes(mlp.model_to_bytes(trained.model))
-    assert again.conv == (8, 16)
+    assert again.conv == config.conv and again.conv
     images = digits.test_images[:20].astype(np.float32) / 255
     np.testing.assert_allclose(mlp.predict_proba(again, images), mlp.predict_proba(trained.model, images), atol=1e-6)
     assert mlp.predict_proba(again, images).sum(axis=1) == pytest.approx(np.ones(20))
@@ -474,11 +475,11 @@ def test_train_cached_trains_the_robust_preset_with_its_augmentation(digits, mon
     monkeypatch.setattr(mlp, "train", spy)
     config = replace(mlp.PRESETS["robust"], epochs=2, batch_size=32)
     trained = models.train_cached(config, digits)
-    assert seen == [((8, 16), 1.0)]
-    assert trained.model.conv == (8, 16) and trained.accuracy > 0.5
+    assert seen == [(config.conv, 1.0)] and config.conv
+    assert trained.model.conv == config.conv and trained.accuracy > 0.5
     models._cache.clear()
     reloaded = models.train_cached(config, digits)  # from the disk store, rebuilt with its conv front
-    assert seen == [((8, 16), 1.0)] and reloaded.model.conv == (8, 16)
+    assert seen == [(config.conv, 1.0)] and reloaded.model.conv == config.conv
 
 
 def test_preset_for_resizes_every_preset_for_the_fallback_like_the_course_recipe(digits):
@@ -543,8 +544,39 @@ def test_estimate_is_within_a_factor_of_two_of_a_real_training(digits, monkeypat
             break
     assert 0.5 <= ratios[-1] <= 2, ratios
     again = time.perf_counter()
-    assert mlp.estimate_seconds(replace(config, epochs=20), len(digits.train_images)) == pytest.approx(2 * estimate)
+    twenty = mlp.estimate_seconds(replace(config, epochs=20), len(digits.train_images))
+    thirty = mlp.estimate_seconds(replace(config, epochs=30), len(digits.train_images))
+    assert thirty - twenty == pytest.approx(twenty - estimate)  # each epoch adds the same batches
     assert time.perf_counter() - again < 0.05  # measured once per architecture
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", ["fallback", "course"])
+def test_a_short_runs_estimate_is_within_a_factor_of_two_of_its_training_and_evaluation(digits, monkeypatch, recipe):
+    """A run of one epoch (a few dozen batches) is what the fixed costs dominate: a fresh network's
+    first batch and the test-set evaluation after training are counted, so the estimate stays within
+    a factor of two of ``train_config``'s whole time (the claim of "mnist.train.estimate")."""
+    config = replace(mlp.FALLBACK_RECIPE if recipe == "fallback" else replace(mlp.COURSE_RECIPE, batch_size=64), epochs=1)
+    mlp.train(mlp.MLP(), digits, epochs=1, should_stop=lambda: True)  # the data's tensors, made once, as on a server
+    ratios = []
+    for _ in range(3):  # a burst of load on a shared machine: measure afresh and compare again
+        monkeypatch.setattr(mlp, "_BATCH_SECONDS", {})
+        estimate = mlp.estimate_seconds(config, len(digits.train_images), test_size=len(digits.test_images))
+        start = time.perf_counter()
+        mlp.train_config(config, digits)
+        ratios.append(estimate / (time.perf_counter() - start))
+        if 0.5 <= ratios[-1] <= 2:
+            break
+    assert 0.5 <= ratios[-1] <= 2, ratios
+
+
+def test_the_estimate_counts_the_first_batch_once_and_the_evaluation(monkeypatch):
+    config = replace(mlp.COURSE_RECIPE, epochs=2, batch_size=100)
+    monkeypatch.setattr(mlp, "_timings", lambda config, slots=None: (0.5, 0.01, 1e-4))
+    # 2 epochs of 10 batches: the first 0.5 s, 19 more at 0.01 s; then 1,000 test images at 0.1 ms
+    assert mlp.estimate_seconds(config, 1000, test_size=1000) == pytest.approx(0.5 + 19 * 0.01 + 0.1)
+    assert mlp.estimate_seconds(config, 6000) == pytest.approx(0.5 + 119 * 0.01 + 1000 * 1e-4)  # MNIST's share
+    assert mlp.estimate_seconds(config, 0) == 0.0
 
 
 def test_remaining_time_from_progress():
@@ -615,7 +647,7 @@ def test_from_cache_only_when_no_training_could_have_been_waited_for(waited, sec
 
 def test_a_model_trained_now_is_not_said_to_come_from_the_cache_and_a_second_request_is(digits, monkeypatch, tmp_path):
     monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "store"))
-    config = replace(mlp.FALLBACK_RECIPE, hidden=(24,), seed=5)
+    config = replace(mlp.FALLBACK_RECIPE, hidden=(24,), seed=5, epochs=3)  # any training will do: a short one
     start = time.perf_counter()
     first = models.train_cached(config, digits)
     assert not mlp.came_from_cache(time.perf_counter() - start, first.seconds)

@@ -350,9 +350,9 @@ def test_every_refusal_has_its_own_words_in_both_languages():
 # ------------------------------------------------------------------------------ the teacher
 
 
-def unlock(at: AppTest, code: str) -> AppTest:
-    by_label(at.text_input, text("classboard.teacher_code")).input(code)
-    return by_label(at.button, text("classboard.unlock")).click().run()
+def unlock(at: AppTest, code: str, lang: str = "zh") -> AppTest:
+    by_label(at.text_input, text("classboard.teacher_code", lang)).input(code)
+    return by_label(at.button, text("classboard.unlock", lang)).click().run()
 
 
 def test_a_wrong_teacher_code_is_refused_and_an_unset_one_said_so(db, monkeypatch):
@@ -390,7 +390,7 @@ def test_the_teacher_starts_a_class_hides_an_entry_and_exports_the_collection(db
     by_label(at.button, text("classboard.hide")).click().run()
     no_exception(at)
     assert list(db.runs(room)["id"]) == [keep_id]
-    assert list(at.dataframe[0].value[text("classboard.col.nickname")]) == ["Mei"]
+    assert list(leaderboard(at)[text("classboard.col.nickname")]) == ["Mei"]
     assert db.runs(room, include_hidden=True).set_index("id")["hidden"][run_id]
 
     by_label(at.button, text("classboard.export")).click().run()
@@ -406,6 +406,101 @@ def test_the_teacher_starts_a_class_hides_an_entry_and_exports_the_collection(db
     by_label(at.button, text("classboard.close")).click().run()
     assert not db.room_is_open(room)
     assert text("classboard.err.room_closed") in messages(at, "warning")
+
+
+def leaderboard(at: AppTest, lang: str = "zh"):
+    """The leaderboard's table (the teacher's list of classes is a table too)."""
+    tables = [d.value for d in at.dataframe if text("classboard.col.nickname", lang) in d.value.columns]
+    assert len(tables) == 1, [list(d.value.columns) for d in at.dataframe]
+    return tables[0]
+
+
+def in_order(at: AppTest) -> list:
+    """The main area's elements in the order the page shows them."""
+    def walk(node):
+        yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+    return list(walk(at.main))
+
+
+def where(elements: list, kind: str, label: str) -> int:
+    found = [i for i, el in enumerate(elements) if el.type == kind
+             and (getattr(el, "label", None) == label or getattr(el, "value", None) == label)]
+    assert found, f"no {kind} {label!r}"
+    return found[0]
+
+
+def metric(at: AppTest, key: str, lang: str = "zh") -> str:
+    return by_label(at.metric, text(key, lang)).value
+
+
+def teacher_with_a_class(db) -> tuple[AppTest, str]:
+    at = unlock(open_page("pages/classboard.py"), TEACHER)
+    by_label(at.button, text("classboard.start")).click().run()
+    return at, at.session_state[classboard.ROOM_KEY]
+
+
+def test_an_unlocked_teachers_tools_head_the_page_and_a_students_unlock_stays_below(db):
+    at, room = teacher_with_a_class(db)
+    db.post_run(room, "Mei", {"lr": 0.1}, 0.9, 1.0)
+    db.add_drawing(room, "Mei", 1, digit_one())
+    classboard.forget_reads()
+    at.run()
+    no_exception(at)
+    shown = in_order(at)
+    tools = where(shown, "expander", text("classboard.teacher"))
+    assert tools < where(shown, "subheader", text("classboard.leaderboard")) < where(
+        shown, "subheader", text("classboard.handwriting"))
+    assert tools < where(shown, "button", text("classboard.start")) < where(shown, "metric", text("classboard.students"))
+
+    student = open_page("pages/classboard.py", query={"room": room})
+    shown = in_order(student)
+    assert where(shown, "subheader", text("classboard.handwriting")) < where(shown, "expander", text("classboard.teacher"))
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_the_teacher_renames_a_student_and_removes_them_from_the_board_and_its_counts(db, lang):
+    at = unlock(open_page("pages/classboard.py", lang=lang), TEACHER, lang)
+    by_label(at.button, text("classboard.start", lang)).click().run()
+    room = at.session_state[classboard.ROOM_KEY]
+    db.post_run(room, "Mei", {"lr": 0.1}, 0.95, 1.0)
+    db.add_drawing(room, "Mei", 7, digit_one())
+    db.post_run(room, "Bo", {"lr": 0.2}, 0.5, 1.0)
+    db.post_run(room, "Ann", {"lr": 0.3}, 0.6, 1.0)
+    classboard.forget_reads()
+    at.run()
+    assert (metric(at, "classboard.students", lang), metric(at, "classboard.runs", lang)) == ("3", "3")
+    pick = by_label(at.selectbox, text("classboard.student_pick", lang))
+    assert list(pick.options) == [
+        text("classboard.student_choice", lang, nickname=n, entries=k) for n, k in (("Ann", 1), ("Bo", 1), ("Mei", 2))]
+
+    pick.set_value("Mei").run()
+    by_label(at.text_input, text("classboard.new_nickname", lang)).input("Bo").run()
+    by_label(at.button, text("classboard.rename", lang)).click().run()
+    assert text("classboard.err.nickname_taken", lang) in messages(at, "error")
+    assert set(db.runs(room)["nickname"]) == {"Mei", "Bo", "Ann"}  # nothing changed
+
+    by_label(at.text_input, text("classboard.new_nickname", lang)).input("小美").run()
+    by_label(at.button, text("classboard.rename", lang)).click().run()
+    no_exception(at)
+    assert set(db.runs(room)["nickname"]) == {"小美", "Bo", "Ann"} and list(db.drawings(room)["nickname"]) == ["小美"]
+    assert list(leaderboard(at, lang)[text("classboard.col.nickname", lang)]) == ["小美", "Ann", "Bo"]
+
+    by_label(at.selectbox, text("classboard.student_pick", lang)).set_value("小美").run()
+    by_label(at.button, text("classboard.remove_student", lang)).click().run()
+    no_exception(at)
+    assert db.drawings(room).empty and set(db.runs(room)["nickname"]) == {"Bo", "Ann"}
+    counts = [metric(at, f"classboard.{key}", lang) for key in ("students", "runs", "drawings", "best_accuracy")]
+    assert counts == ["2", "2", "0", "60.00%"]
+    assert list(leaderboard(at, lang)[text("classboard.col.nickname", lang)]) == ["Ann", "Bo"]
+    pick = by_label(at.selectbox, text("classboard.student_pick", lang))
+    assert pick.value == "小美" and pick.options[-1] == " · ".join((
+        text("classboard.student_choice", lang, nickname="小美", entries=2), text("classboard.student_removed", lang)))
+
+    by_label(at.button, text("classboard.restore_student", lang)).click().run()
+    no_exception(at)
+    assert metric(at, "classboard.students", lang) == "3" and len(db.drawings(room)) == 1
 
 
 def test_students_have_no_controls_over_entries(db):
@@ -430,6 +525,35 @@ def test_the_projector_view_has_the_board_in_large_type_and_no_controls(db):
     assert list(at.table[0].value[text("classboard.col.nickname")]) == ["Mei"]
     assert any("font-size: 4.5rem" in el.proto.body for el in at.get("html"))
     assert text("classboard.projector_room", room=room) in [el.value for el in at.title]
+
+
+def test_the_projector_shows_the_class_link_beside_its_qr_code(db):
+    from PIL import Image
+
+    room = db.open_room(TEACHER)
+    for lang in LANGUAGES:
+        at = open_page("pages/classboard.py", lang=lang, query={"room": room, "view": "projector"})
+        no_exception(at)
+        link = classboard.join_link(room).replace("lang=zh", f"lang={lang}")
+        assert f"room={room}" in link and f"lang={lang}" in link
+        assert text("classboard.projector_join", lang, link=link) in [el.value for el in at.markdown]
+        (qr,) = [el for el in in_order(at) if el.type == "image"]
+        assert qr.proto.imgs[0].alt == text("classboard.qr_alt", lang, link=link)
+        assert qr.proto.imgs[0].caption == text("classboard.qr_caption", lang)
+    # The picture is a QR code as the standard draws one: a white quiet zone of 4 modules and the
+    # three 7×7 finder squares (dark ring, light ring, dark 3×3 centre) in three corners.
+    picture = np.asarray(Image.open(io.BytesIO(classboard.join_qr(link))).convert("L")) < 128
+    side = picture.shape[0] // 10
+    assert picture.shape == (side * 10, side * 10)
+    modules = picture[5::10, 5::10]  # each module's centre
+    assert not modules[:4].any() and not modules[-4:].any() and not modules[:, :4].any() and not modules[:, -4:].any()
+    finder = np.ones((7, 7), bool)
+    finder[1:6, 1:6] = False
+    finder[2:5, 2:5] = True
+    inner = modules[4:-4, 4:-4]
+    for corner in (inner[:7, :7], inner[:7, -7:], inner[-7:, :7]):
+        np.testing.assert_array_equal(corner, finder)
+    assert not np.array_equal(inner[-7:, -7:], finder)  # the fourth corner has none
 
 
 def test_the_handwriting_shows_a_grid_per_digit(db):

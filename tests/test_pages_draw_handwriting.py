@@ -340,6 +340,13 @@ def test_the_distortion_sliders_bend_the_digit_as_lessons_augment_does():
     assert at.segmented_control(key="handwriting.digit").value == 7
 
 
+def test_lesson_7_tells_the_fine_tuning_story_and_asks_to_join_a_class_for_an_example():
+    at = open_page(PAGE7, lang="zh", timeout=TIMEOUT)
+    no_exception(at)
+    assert text("finetune.story_title", "zh") in [s.value for s in at.subheader]
+    assert text("finetune.story_no_class", "zh") in [c.value for c in at.caption]
+
+
 def test_the_first_try_it_loads_a_slant():
     at = open_page(PAGE7, lang="en", timeout=TIMEOUT)
     assert "💡 " + text("handwriting.try_slant") in [m.value for m in at.markdown]

@@ -364,6 +364,32 @@ def test_the_estimate_is_measured_once_and_then_read_at_once(digits):
         models.estimate_seconds(replace(config, epochs=2), len(digits.train_images)))
 
 
+def test_the_estimate_shown_learns_what_this_servers_whole_trainings_took(monkeypatch):
+    """Finished trainings that took twice their timed estimate (a live page and classmates share the CPU
+    the timed batches had alone) make the next estimate twice as long; cached, stopped and blown-up
+    runs teach nothing, and one odd run moves the median little."""
+    from collections import deque
+    from types import SimpleNamespace
+
+    from app import mnist_session as session
+
+    monkeypatch.setattr(session, "_ratios", deque(maxlen=session.RATIOS_KEPT))
+    monkeypatch.setattr(jobs, "estimate_seconds", lambda config, size, **wait: 8.0)
+    data = SimpleNamespace(train_images=np.zeros((10, 28, 28)))
+    assert session.estimate(None, data) == pytest.approx(8.0)  # nothing learnt yet
+    session.learn_from(8.0, 30.0, whole=False)  # a cached, stopped or diverged run
+    session.learn_from(None, 30.0, whole=True)  # no estimate was made
+    assert session.scale() == 1.0
+    for wall in (16.0, 15.0, 17.0):
+        session.learn_from(8.0, wall, whole=True)
+    session.learn_from(8.0, 500.0, whole=True)  # one run that waited long for a slot: clipped, and a median
+    assert session.scale() == pytest.approx(2.0, rel=0.07)
+    assert session.estimate(None, data) == pytest.approx(16.0, rel=0.07)
+    for _ in range(2 * session.RATIOS_KEPT):
+        session.learn_from(8.0, 8.0, whole=True)
+    assert session.scale() == 1.0 and len(session._ratios) == session.RATIOS_KEPT  # bounded, and it follows the server
+
+
 def test_durations_are_worded_in_the_page_language():
     assert mw.seconds_text(8.24) == STRINGS["mnist.duration_s"]["zh"].format(s="8.2")
     assert mw.seconds_text(200) == STRINGS["mnist.duration_min"]["zh"].format(m=3, s=20)

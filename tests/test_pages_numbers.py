@@ -61,10 +61,15 @@ def number_picture(number=NUMBER, *, gap: int = 20, height: int = 150, fmt: str 
 
 
 def expected_reading(blob: bytes, model_name: str = "course") -> str:
-    """The number as lessons read it, independently of the page: cut by ``segment``, read by the same network."""
-    digits = segment.segment_digits(canvas.read_image_file(blob))
+    """The number as lessons read it, independently of the page: cut by ``segment`` with the same network
+    judging the cuts, and read by it."""
     trained = ui.trained_model(mlp.preset_for(model_name, ui.mnist_data()))
-    return segment.read_number(digits, mlp.predict_proba(trained.model, np.stack([d.image for d in digits])))
+
+    def read(images: np.ndarray) -> np.ndarray:
+        return mlp.predict_proba(trained.model, images)
+
+    digits = segment.segment_digits(canvas.read_image_file(blob), read)
+    return segment.read_number(digits, read(np.stack([d.image for d in digits])))
 
 
 # ------------------------------------------------------------------------------ the pieces

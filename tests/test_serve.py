@@ -53,7 +53,7 @@ def free_ports(count: int) -> int:
     raise RuntimeError("no free ports")
 
 
-def get(port: int, path: str = "/", cookie: str | None = None) -> tuple[int, str, str | None]:
+def get(port: int, path: str = "/_stcore/health", cookie: str | None = None) -> tuple[int, str, str | None]:
     """(status, body, the dlsid cookie set) for a GET through nginx."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -115,6 +115,12 @@ def test_sessions_stick_by_cookie_not_by_address(tmp_path):
             except OSError:
                 assert time.monotonic() < deadline and nginx.poll() is None
                 time.sleep(0.1)
+        # a page's HTML (the same index.html for every page) comes from nginx, with the cookie
+        index = (Path(class_server.streamlit_static_dir()) / "index.html").read_text()
+        for page in ("/", "/descent", "/mnist_train"):
+            status, body, page_cookie = get(first, page)
+            assert status == 200 and body == index and page_cookie
+        assert get(first, "/no_such_page")[1] in {str(first + 1), str(first + 2)}  # the app says "not found"
         # one browser: its first response sets the cookie; it and every later request go to one worker
         status, worker, cookie = get(first)
         assert status == 200 and cookie
@@ -246,14 +252,133 @@ def test_a_worker_freezes_its_import_time_heap():
     collector no longer walks their objects; triton (GPU kernels) is never loaded, and training works."""
     probe = (
         "import gc, sys; sys.argv = ['x']; from serve import worker; "
-        "tracked = len(gc.get_objects()); frozen = worker.freeze_imports(); "
+        "tracked = len(gc.get_objects()); frozen = worker.prepare(); "
         "later = all(m in sys.modules for m in ('uvicorn.main', 'starlette.applications', 'app.ui', 'app.charts', 'app.display')); "
-        "print(frozen, len(gc.get_objects()), tracked, int(later), int(sys.modules['triton'] is None))"
+        "from app.streamlit_compat import BudgetedCollector, post_run_collector; "
+        "budgeted = isinstance(post_run_collector(), BudgetedCollector); "
+        "print(frozen, len(gc.get_objects()), tracked, int(later), int(sys.modules['triton'] is None), int(budgeted))"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    frozen, tracked_after, tracked_before, later, no_triton = map(int, out.stdout.split())
+    frozen, tracked_after, tracked_before, later, no_triton, budgeted = map(int, out.stdout.split())
     assert frozen > 50_000 and tracked_after < tracked_before / 10, out.stderr
     assert later and no_triton and "not preloaded" not in out.stderr, out.stderr
+    assert budgeted, "the worker's post-run collections are not budgeted"
+
+
+class Cycle:
+    """Garbage only a full collection frees: an object that refers to itself."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_post_run_collections_take_at_most_their_share_of_the_time():
+    """app.streamlit_compat.BudgetedCollector: a full collection, then none until the longer of
+    ``floor_s`` and (its duration / share) has passed; the skipped runs' garbage goes at the next one."""
+    import gc
+    import weakref
+
+    from app.streamlit_compat import BudgetedCollector
+
+    now = [0.0]
+    collector = BudgetedCollector(share=0.1, floor_s=0.5, clock=lambda: now[0])
+    real_collect = gc.collect
+
+    def slow_collect(generation=2):  # a collection that takes 0.2 s by the collector's clock
+        now[0] += 0.2
+        return real_collect(generation)
+
+    gc.collect = slow_collect
+    try:
+        garbage = Cycle()
+        gone = weakref.ref(garbage)
+        del garbage
+        assert collector.collect(2) >= 1 and gone() is None  # the first collection runs at once
+        assert collector.next_at == pytest.approx(0.2 + 0.2 / 0.1)  # 0.2 s of collecting buys 2 s without
+        garbage = Cycle()
+        gone = weakref.ref(garbage)
+        del garbage
+        now[0] = 1.0
+        assert collector.collect(2) == 0 and gone() is not None and collector.skipped == 1
+        now[0] = 2.3
+        collector.collect(2)
+        assert gone() is None and collector.full == 2
+        # a cheap collection: the floor, not the share, sets the next one
+        gc.collect = real_collect
+        now[0] = 10.0
+        collector.collect(2)
+        assert collector.next_at == pytest.approx(10.5)
+        assert collector.get_count() == gc.get_count()  # the rest of the gc module passes through
+    finally:
+        gc.collect = real_collect
+
+
+def test_script_runs_take_turns_in_order_and_a_long_one_blocks_no_one_for_long():
+    """app.streamlit_compat.take_turns: with one slot, runs that arrive together run one after another
+    in their order of arrival; a run that holds its turn too long is overtaken after ``wait_s``."""
+    from app.streamlit_compat import take_turns
+
+    log: list[tuple[str, str]] = []
+    release_long = threading.Event()
+
+    class Runner:
+        def _run_script(self, name):
+            log.append(("start", name))
+            if name == "long":
+                release_long.wait(10)
+            else:
+                time.sleep(0.05)
+            log.append(("end", name))
+
+    turns = take_turns(slots=1, wait_s=5.0, runner=Runner)
+    assert take_turns(slots=3, runner=Runner) is turns  # once per class
+    threads = []
+    for name in "abc":
+        threads.append(threading.Thread(target=Runner()._run_script, args=(name,)))
+        threads[-1].start()
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join(10)
+    assert log == [("start", "a"), ("end", "a"), ("start", "b"), ("end", "b"), ("start", "c"), ("end", "c")]
+
+    class Busy:
+        def _run_script(self, name):
+            log.append(("start", name))
+            if name == "long":
+                release_long.wait(10)
+            log.append(("end", name))
+
+    log.clear()
+    take_turns(slots=1, wait_s=0.2, runner=Busy)
+    long = threading.Thread(target=Busy()._run_script, args=("long",))
+    long.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    Busy()._run_script("short")  # waits its 0.2 s, then runs beside the long one
+    waited = time.monotonic() - started
+    release_long.set()
+    long.join(10)
+    assert 0.15 <= waited < 2 and log[:3] == [("start", "long"), ("start", "short"), ("end", "short")]
+
+
+def test_the_budget_replaces_streamlits_post_run_collection_once():
+    """Streamlit's script runner calls ``gc.collect(2)`` after each run (``runner.postScriptGC``): that
+    name is what the budget replaces, once per process."""
+    import gc
+    import types
+
+    import streamlit
+
+    from app.streamlit_compat import BudgetedCollector, budget_post_run_collection, post_run_collector
+
+    runner = types.SimpleNamespace(gc=gc)  # stands in for Streamlit's module: the test process keeps its own
+    first = budget_post_run_collection(script_runner=runner)
+    assert isinstance(post_run_collector(runner), BudgetedCollector)
+    assert budget_post_run_collection(script_runner=runner) is first
+    # upstream still collects so, under that name
+    source = Path(streamlit.__file__).parent / "runtime" / "scriptrunner" / "script_runner.py"
+    assert "import gc\n" in source.read_text() and "gc.collect(2)" in source.read_text()
+    assert post_run_collector() is gc or isinstance(post_run_collector(), BudgetedCollector)
 
 
 FORKED_TRAINING = """

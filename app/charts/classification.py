@@ -136,6 +136,9 @@ def regions_data(key: tuple, language: str) -> dict[str, bytes]:
     return {"cells": arrow(grid[columns]), "points": arrow(sample_frame(run.X, run.y, run.model, names))}
 
 
+LEGEND = {"orient": "bottom", "direction": "horizontal", "columns": 3, "symbolSize": 90, "symbolStrokeWidth": 0}
+
+
 @st.cache_resource(show_spinner=False, max_entries=SPECS)
 def regions_spec(k: int, language: str, selectable: bool, height: int, marked: bool) -> dict[str, Any]:
     """The decision regions (coloured by predicted class, faded where unsure) under the training points,
@@ -146,6 +149,7 @@ def regions_spec(k: int, language: str, selectable: bool, height: int, marked: b
     at_point = {"x": quantitative("x1", scale=AXIS_SCALE), "y": quantitative("x2", scale=AXIS_SCALE)}
     cells = {
         "data": {"name": "cells"},
+        "transform": [{"calculate": "datum.predicted", "as": "label"}],
         "mark": {"type": "rect"},
         "encoding": {
             # No grid: its lines would show through the half-transparent cells.
@@ -153,9 +157,9 @@ def regions_spec(k: int, language: str, selectable: bool, height: int, marked: b
             "x2": {"field": "x1_hi"},
             "y": quantitative("x2_lo", title="x₂", scale=AXIS_SCALE, axis={"grid": False}),
             "y2": {"field": "x2_hi"},
-            # Both legends one class a row: side by side, two rows of three ran off a phone's chart.
-            "color": nominal("predicted", scale=class_color(k), title=t("classification.legend_class"),
-                             legend={"orient": "bottom", "direction": "vertical"}),
+            # Coloured by the field the points are coloured and shaped by (the predicted class, renamed), so
+            # colour and shape merge into one legend of coloured shapes, not two identical ones.
+            "color": nominal("label", scale=class_color(k), title=t("classification.legend_class"), legend=LEGEND),
             "opacity": quantitative("confidence", scale={"domain": [1 / k, 1.0], "range": [0.05, 0.6]}, legend=None),
             "tooltip": [*xy_tips, predicted_tip,
                         *(quantitative(f"p{i}", title=f"P({names[i]})", format=".3f") for i in range(k))],
@@ -168,10 +172,12 @@ def regions_spec(k: int, language: str, selectable: bool, height: int, marked: b
                  "clip": True},
         "encoding": {
             **at_point,
-            "color": nominal("label", scale=class_color(k), legend=None),
-            # The legend's shapes as large as the points, without the points' white rim (it hid the small triangle).
-            "shape": nominal("label", scale=class_shape(k), title=t("classification.legend_class"),
-                             legend={"orient": "bottom", "direction": "vertical", "symbolSize": 90, "symbolStrokeWidth": 0}),
+            # One legend of coloured shapes, three classes a row:
+            # two legends one class a row took 130 px of the chart's height, leaving the side-by-side maps
+            # a strip; three a row still fits a phone's chart. Its shapes as large as the points, without
+            # the points' white rim (it hid the small triangle).
+            "color": nominal("label", scale=class_color(k), title=t("classification.legend_class"), legend=LEGEND),
+            "shape": nominal("label", scale=class_shape(k), title=t("classification.legend_class"), legend=LEGEND),
             "tooltip": [*xy_tips, nominal("label", title=t("classification.tip_label")), predicted_tip],
         },
     }

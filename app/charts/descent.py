@@ -52,7 +52,10 @@ def solver_color(shown: list[str], words: dict[str, str], table: dict = COLORS) 
     """One fixed colour per solver, whichever are shown (in ``gd.SOLVERS`` order), named in the current language;
     with ``table`` SHAPES or DASHES, its shape or dash (the same legend: one entry per solver shows all)."""
     shown = [s for s in gd.SOLVERS if s in shown]
-    return {"field": "name", "type": "nominal", "title": None, "legend": {"orient": "top", "columns": 2},
+    # The legend's marks at full strength and undashed: merged with the half-faded dashed path lines, they
+    # were pale shapes with a dashed rim (the dashes show on the lines themselves).
+    return {"field": "name", "type": "nominal", "title": None,
+            "legend": {"orient": "top", "columns": 2, "symbolOpacity": 1, "symbolSize": 90},
             "scale": {"domain": [words[s] for s in shown], "range": [table[s] for s in shown]}}
 
 
@@ -138,7 +141,11 @@ def curve_chart(path: dict[str, np.ndarray], window: tuple[float, float], ringed
         layers += [
             {"data": {"name": "path"}, "mark": {"type": "line", "opacity": 0.5, "strokeWidth": 1.5},
              "encoding": {**base, "order": {"field": "step", "type": "quantitative"},
-                          "strokeDash": solver_color(list(solvers[starts]), words, DASHES),
+                          # by the solver's code, not its name: a channel on the legend's field put each
+                          # dash on the legend's shapes, which then read as smudges
+                          "strokeDash": {"field": "solver", "type": "nominal", "legend": None, "scale": {
+                              "domain": [s for s in gd.SOLVERS if s in set(solvers)],
+                              "range": [DASHES[s] for s in gd.SOLVERS if s in set(solvers)]}},
                           "detail": {"field": "name", "type": "nominal"}}},
             # drawn in reverse data order: the course's SGD last, on top of the others
             {"data": {"name": "path"}, "transform": [{"calculate": DRAW_RANK, "as": "rank"}],

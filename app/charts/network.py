@@ -66,7 +66,8 @@ def nutshell_spec(language: str) -> dict[str, Any]:
         "encoding": {
             "x": quantitative("three_layers", title=three),
             "y": quantitative("one_layer", title=one),
-            "color": nominal("digit", title=output, legend={"orient": "right", "columns": 1},
+            # Ten digits five a row below the plot: one a row on the right left a phone's plot 170 px wide.
+            "color": nominal("digit", title=output, legend={"orient": "bottom", "direction": "horizontal", "columns": 5},
                              scale={"range": DIGIT_COLOURS}),
             "tooltip": [
                 quantitative("image", title=t("mnist.net.image")),
@@ -77,7 +78,7 @@ def nutshell_spec(language: str) -> dict[str, Any]:
             ],
         },
     }
-    return {"layer": [diagonal, points], "height": 320}
+    return {"layer": [diagonal, points], "height": 380}  # the legend's two rows take 60 px of it
 
 
 def show_nutshell(table: pd.DataFrame) -> None:

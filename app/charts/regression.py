@@ -33,7 +33,10 @@ def scatter_chart(points, lines: list[tuple[str, float, float]], x_lo: float, x_
     """The points and the lines drawn over them across [x_lo, x_hi]. ``lines``: (kind, b, slope) of each,
     a kind of ``LINES``; ``kinds``: every kind the page may draw, in the legend's order."""
     order = [t(LINES[k][0]) for k in kinds]
-    x_axis, y_axis = {"title": "x", "axis": {"format": TICKS}}, {"title": "y", "axis": {"format": TICKS}}
+    # x from the data, not from 0 (the course's data start at x = 20), with a few px to spare so the points at
+    # either end are drawn whole, inside the axes
+    x_axis = {"title": "x", "axis": {"format": TICKS}, "scale": {"zero": False, "padding": 8}}
+    y_axis = {"title": "y", "axis": {"format": TICKS}}
     if clip:  # the axes hold the points; a line that ran away is cut at the plot's edge, not squashing them
         low, high = float(points[:, 1].min()), float(points[:, 1].max())
         pad = 0.05 * (high - low or 1.0)

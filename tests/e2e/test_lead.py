@@ -6,6 +6,8 @@ language, one opens it with its button and another, who ticked "follow the teach
 by itself. The teacher asks a question, the students vote on their screens, the projector shows the
 count of votes (never their split), and "Reveal" puts the answer and the split on every screen.
 ``SAVE_SCREENSHOTS=1`` also writes the projector's two views to docs/screenshots/ (for the README).
+Also: a frozen student's keyboard (Tab, the arrow keys, Enter) does nothing, before and after a reload,
+while the teacher's own page stays usable; and a follower keeps following after a reload.
 """
 
 from __future__ import annotations
@@ -102,7 +104,9 @@ def test_a_teacher_and_three_students_send_predict_reveal(browser, lead_server, 
         contexts.append(context)
         visit(projector, f"{base}/classboard?view=projector&room={room}&lang={lang}")
 
+        wait_for_app(teacher)  # a link clicked while the unlock still runs is lost
         teacher.get_by_role("link", name=text("page.descent.title", lang), exact=True).first.click()
+        expect(teacher).to_have_url(re.compile(r"/descent\?"))
         wait_for_app(teacher)
         teacher.get_by_role("button", name=text("lead.send", lang)).click()
         sent_at = time.monotonic()
@@ -121,7 +125,9 @@ def test_a_teacher_and_three_students_send_predict_reveal(browser, lead_server, 
         expect(students["Bo"]).to_have_url(re.compile(r"/descent\?"), timeout=15_000)
 
         # predict: the teacher asks from the class page
+        wait_for_app(teacher)
         teacher.get_by_role("link", name=text("page.classboard.title", lang), exact=True).first.click()
+        expect(teacher).to_have_url(re.compile(r"/classboard\?"))
         wait_for_app(teacher)
         teacher.get_by_role("button", name=text("lead.ask", lang)).click()
         question = bank.by_id()[QUESTION]
@@ -156,3 +162,154 @@ def test_a_teacher_and_three_students_send_predict_reveal(browser, lead_server, 
             context.close()
     with cb.ClassBoard(db_url, teacher_code=TEACHER) as check:
         assert check.votes(room, QUESTION) == {"sgd": 2, "momentum": 0, "rmsprop": 0, "adam": 1}
+
+
+def teacher_on(browser, base: str, room: str, lang: str, page: str):
+    """A teacher unlocked on the class page, then on ``page`` in the same session."""
+    context, teacher = screen(browser)
+    visit(teacher, f"{base}/classboard?room={room}&lang={lang}")
+    teacher.get_by_text(text("classboard.teacher", lang), exact=True).click()
+    teacher.get_by_label(text("classboard.teacher_code", lang)).fill(TEACHER)
+    teacher.get_by_role("button", name=text("classboard.unlock", lang)).click()
+    expect(teacher.get_by_role("button", name=text("lead.send", lang))).to_be_visible()
+    wait_for_app(teacher)  # a link clicked while the unlock still runs is lost
+    teacher.get_by_role("link", name=text(f"page.{page}.title", lang), exact=True).first.click()
+    expect(teacher).to_have_url(re.compile(rf"/{page}\?"))
+    wait_for_app(teacher)
+    return context, teacher
+
+
+# Where the keyboard's focus is: outside the main area (the sidebar), the main area itself (Chromium
+# lets Tab reach a scrolling area), the lead bar, or else what it landed on.
+FOCUS_JS = """() => {
+  const el = document.activeElement, main = document.querySelector('[data-testid="stMain"]');
+  if (!main.contains(el)) return "outside";
+  if (el === main) return "main";
+  if (el.closest('.st-key-lead_bar')) return "bar";
+  return el.outerHTML.slice(0, 200);
+}"""
+FROZEN_MARKS = "() => document.querySelectorAll('[data-lead-frozen]').length"
+SLIDER = '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]'  # a slider's keyboard handle
+
+
+def keyboard_cannot_move(tab, lang: str) -> None:
+    """Tab through the page, ArrowRight, and Enter on the "Load" button: nothing in the main area but the
+    bar takes focus, and neither the slider nor the URL changes."""
+    slider = tab.locator(SLIDER).first
+    load = tab.locator('[data-testid="stMain"]').get_by_role("button", name=text("app.load", lang), exact=True).first
+    value, url = slider.input_value(), tab.url
+    slider.focus()  # an inert element refuses focus
+    expect(slider).not_to_be_focused()
+    tab.keyboard.press("ArrowRight")
+    for _ in range(40):  # Tab goes round the whole page; it never lands on the page's own controls
+        tab.keyboard.press("Tab")
+        where = tab.evaluate(FOCUS_JS)
+        assert where in ("outside", "main", "bar"), f"Tab reached {where} on a frozen page"
+        if where != "outside":  # the sidebar's language switch would take the arrow: it stays usable
+            tab.keyboard.press("ArrowRight")
+    load.focus()
+    expect(load).not_to_be_focused()
+    tab.keyboard.press("Enter")
+    tab.wait_for_timeout(3000)  # a moved slider or a pressed button would have rerun by now
+    assert slider.input_value() == value and tab.url == url
+
+
+def test_a_frozen_student_cannot_use_the_keyboard_either_and_a_reload_does_not_escape(browser, lead_server):
+    """Eyes on me: Tab, the arrow keys and Enter do nothing on a frozen student's page, before and after a
+    reload; the teacher's own page stays usable; after the unfreeze the same keys work again."""
+    base, db_url = lead_server
+    lang = "en"
+    with cb.ClassBoard(db_url, teacher_code=TEACHER) as check:
+        room = check.open_room(TEACHER)
+    contexts = []
+    try:
+        context, teacher = teacher_on(browser, base, room, lang, "descent")
+        contexts.append(context)
+        context, student = screen(browser)
+        contexts.append(context)
+        visit(student, f"{base}/descent?room={room}&lang={lang}&nick=Mei")
+
+        teacher.get_by_role("button", name=text("lead.freeze", lang)).click()
+        expect(student.get_by_text(text("lead.frozen", lang))).to_be_visible(timeout=15_000)
+        student.wait_for_function(f"{FROZEN_MARKS} > 0")
+        keyboard_cannot_move(student, lang)
+
+        student.reload(timeout=PAGE_TIMEOUT_MS)  # a reload does not escape it
+        wait_for_app(student)
+        expect(student.get_by_text(text("lead.frozen", lang))).to_be_visible()
+        student.wait_for_function(f"{FROZEN_MARKS} > 0")
+        keyboard_cannot_move(student, lang)
+
+        # the teacher's own page never freezes: their slider still takes the keyboard
+        assert teacher.evaluate(FROZEN_MARKS) == 0
+        own = teacher.locator(SLIDER).first
+        before = own.input_value()
+        own.focus()
+        teacher.keyboard.press("ArrowRight")
+        expect(own).not_to_have_value(before)
+
+        teacher.get_by_role("button", name=text("lead.unfreeze", lang)).click()
+        expect(student.get_by_text(text("lead.frozen", lang))).to_be_hidden(timeout=15_000)
+        student.wait_for_function(f"{FROZEN_MARKS} === 0")
+        slider = student.locator(SLIDER).first
+        before = slider.input_value()
+        slider.focus()
+        expect(slider).to_be_focused()
+        student.keyboard.press("ArrowRight")
+        expect(slider).not_to_have_value(before)
+        load = student.locator('[data-testid="stMain"]').get_by_role("button", name=text("app.load", lang), exact=True).first
+        load.focus()
+        student.keyboard.press("Enter")
+        expect(student).to_have_url(re.compile(r"[?&]lr=0\.5(&|$)"), timeout=15_000)  # the first "try it" preset
+    except BaseException:
+        for i, context in enumerate(contexts):
+            for page in context.pages:
+                page.screenshot(path=ARTIFACTS / f"lead-freeze-{i}.png", full_page=True)
+        raise
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_a_follower_keeps_following_after_a_reload(browser, lead_server):
+    """"Follow the teacher" is in the URL and a cookie: a reload, even one that lost the URL's
+    parameters, keeps following; unticking stops it."""
+    base, db_url = lead_server
+    lang = "zh"
+    with cb.ClassBoard(db_url, teacher_code=TEACHER) as board:
+        room = board.open_room(TEACHER)
+        context, tab = screen(browser)
+        try:
+            visit(tab, f"{base}/noise?room={room}&lang={lang}&nick=Bo")
+            board.send(room, TEACHER, "descent", {"x0": "2"})
+            follow = tab.get_by_text(text("lead.follow", lang))
+            expect(follow).to_be_visible(timeout=15_000)
+            follow.click()
+            expect(tab).to_have_url(re.compile(r"[?&]follow=1(&|$)"), timeout=15_000)
+            wait_for_app(tab)
+
+            tab.reload(timeout=PAGE_TIMEOUT_MS)
+            wait_for_app(tab)
+            expect(tab.get_by_role("checkbox", name=text("lead.follow", lang))).to_be_checked()
+            board.send(room, TEACHER, "regression", {"lr": "1"})
+            expect(tab).to_have_url(re.compile(r"/regression\?"), timeout=15_000)
+
+            visit(tab, f"{base}/noise?lang={lang}")  # the URL lost everything: the cookies put it back
+            expect(tab).to_have_url(re.compile(r"[?&]follow=1(&|$)"), timeout=15_000)
+            board.send(room, TEACHER, "descent", {"x0": "-2"})
+            expect(tab).to_have_url(re.compile(r"/descent\?"), timeout=15_000)
+
+            wait_for_app(tab)
+            tab.get_by_text(text("lead.follow", lang)).click()  # stops following
+            expect(tab).not_to_have_url(re.compile(r"follow=1"), timeout=15_000)
+            wait_for_app(tab)
+            board.send(room, TEACHER, "noise", {})
+            prefix = STRINGS["lead.sent"][lang].split("{where}")[0]
+            banner = re.compile(re.escape(prefix) + re.escape(text("page.noise.title", lang)))
+            expect(tab.get_by_text(banner)).to_be_visible(timeout=15_000)
+            assert "/descent" in tab.url
+        except BaseException:
+            tab.screenshot(path=ARTIFACTS / "lead-follow.png", full_page=True)
+            raise
+        finally:
+            context.close()
