@@ -44,10 +44,10 @@ def nutshell_section(p: ui.Page, data) -> None:
         st.latex(r"\begin{aligned}\mathrm{pred} &= W_3\{W_2[W_1X+b_1]+b_2\}+b_3\\"
                  r"&= \underbrace{W_3W_2W_1}_{W}\,X\\&\quad+ \underbrace{W_3(W_2b_1+b_2)+b_3}_{b}\end{aligned}")
     between = p["between"]
-    shapes, w_shape, b_len, table = charts.nutshell(data.source, between, p["seed"])
-    gap, same_digit = nw.nutshell_agreement(table)
+    shapes, w_shape, b_len, _ = charts.nutshell(data.source, between, p["seed"])
+    gap, same_digit = charts.nutshell_figures(data.source, between, p["seed"])[:2]
     with picture:
-        charts.show_nutshell(table)
+        charts.show_nutshell(data.source, between, p["seed"])
         m1, m2 = st.columns(2)
         m1.metric(ui.t("mnist.net.max_gap"), nw.readable(gap))
         m2.metric(ui.t("mnist.net.same_answer"), f"{same_digit:.0%}")

@@ -108,11 +108,11 @@ def training_panel(p: ui.Page) -> None:
                             speak_first=True)
         else:
             st.caption(ui.t("mnist.training_shared"))
-            ui.show_chart(charts.placeholder_chart("mnist.train.chart_soon"), description=ui.t("access.loss_chart_empty"))
+            charts.show_placeholder(ui.t("access.loss_chart_empty"), "mnist.train.chart_soon")
         return
     last = st.session_state.get(session.LAST_KEY)
     if last is None:
-        ui.show_chart(charts.placeholder_chart(), description=ui.t("access.loss_chart_empty"))
+        charts.show_placeholder(ui.t("access.loss_chart_empty"))
         st.info(ui.t("mnist.train.press_train"))
         return
     trained = last["trained"]

@@ -3,9 +3,15 @@ offline digits with their Vega-Lite specs checked, and the hypothesis profiles (
 
 from __future__ import annotations
 
+import os
+
+# Before numpy loads OpenBLAS: one BLAS thread per test process. OpenBLAS's threads spin while they
+# wait, and with a process per core (xdist) on a shared machine they took 4-5 times the CPU of the
+# matrix products themselves; the products and so what the tests check are the same.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import functools
 import json
-import os
 import tempfile
 from collections import OrderedDict
 from dataclasses import replace
@@ -30,14 +36,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # CI runs the same examples every time, so a green main stays green; locally hypothesis explores.
 # HYPOTHESIS_PROFILE=deep (make test-deep) hunts for a property that holds only by luck: every
-# property test runs DEEP_FACTOR times its own number of examples, from a fresh random seed, with no
-# deadline (a slow example on a busy machine is not a counterexample).
+# property test runs DEEP_FACTOR times its own number of examples, from a fresh random seed.
+# No profile has a deadline: a slow example on a busy machine is not a counterexample.
 DEEP_FACTOR = int(os.environ.get("HYPOTHESIS_DEEP_FACTOR", "20"))
-settings.register_profile("ci", derandomize=True)
+settings.register_profile("local", deadline=None)
+settings.register_profile("ci", derandomize=True, deadline=None)
 settings.register_profile("deep", derandomize=False, deadline=None)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else None)
-if PROFILE:
-    settings.load_profile(PROFILE)
+settings.load_profile(PROFILE or "local")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -333,10 +333,14 @@ VARIANTS = {
 }
 
 
-def strings_blanked(code: str) -> str:
-    """The program's syntax tree with every string and comment gone: the code without its words."""
+def strings_blanked(code: str, assigned: dict | None = None) -> str:
+    """The program's syntax tree with every string and comment gone: the code without its words.
+    Given a dict ``assigned``, also fills it with every ``name = value`` of the program, its value as
+    code (the first assignment of each name), from the same parse and walk."""
     tree = ast.parse(code)
-    for node in ast.walk(tree):
+    for node in ast.walk(tree):  # breadth first: an assignment is read before its strings are blanked
+        if assigned is not None and isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            assigned.setdefault(node.targets[0].id, ast.unparse(node.value))
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             node.value = ""
         if isinstance(node, ast.JoinedStr):
@@ -405,15 +409,6 @@ def page_and_settings(draw_from):
     return page, {name: draw_from(setting_values(table[name])) for name in sorted(names)}
 
 
-def assigned(code: str) -> dict:
-    """Every ``name = value`` of a program, its value as code (the first assignment of each name)."""
-    found: dict = {}
-    for node in ast.walk(ast.parse(code)):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            found.setdefault(node.targets[0].id, ast.unparse(node.value))
-    return found
-
-
 @hypothesis.settings(max_examples=150, deadline=None)
 @given(page_and_settings(), st.sampled_from(export.LANGS))
 def test_any_settings_of_a_page_are_the_programs_own(case, lang):
@@ -422,7 +417,8 @@ def test_any_settings_of_a_page_are_the_programs_own(case, lang):
     page, given_settings = case
     s = export.settings_for(page, given_settings)
     code = export.course_code(page, given_settings, lang=lang, data_name="mine.csv")
-    got = assigned(code)
+    got: dict = {}
+    blanked = strings_blanked(code, got)
     want = {
         "descent": lambda: {"x0": s["x0"], "lr": s["lr"], "steps": s["steps"], "solvers": s["solvers"], "focus": s["focus"],
                             "stepwise": s["stepwise"], "momentum": s["momentum"], "alpha": s["alpha"],
@@ -446,7 +442,7 @@ def test_any_settings_of_a_page_are_the_programs_own(case, lang):
     if page == "regression":
         assert got["runner"] == ("standardised_runner" if s["normalise"] else "gradient_descent_runner")
     other = export.course_code(page, given_settings, lang="en" if lang == "zh" else "zh", data_name="mine.csv")
-    assert strings_blanked(code) == strings_blanked(other)
+    assert blanked == strings_blanked(other)
 
 
 # ------------------------------------------------------------------- the data it reads

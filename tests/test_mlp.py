@@ -437,7 +437,7 @@ def test_plain_mlp_keeps_its_parameter_names():
 
 
 def test_conv_model_round_trips_through_bytes_and_predicts(digits):
-    config = replace(mlp.PRESETS["robust"], epochs=1, batch_size=64)
+    config = replace(mlp.PRESETS["robust"], conv=(4, 8), hidden=(32,), epochs=1, batch_size=64)  # its shape, small
     trained = mlp.train_config(config, digits)
     again = mlp.model_from_bytes(mlp.model_to_bytes(trained.model))
     assert again.conv == config.conv and again.conv
@@ -473,7 +473,8 @@ def test_train_cached_trains_the_robust_preset_with_its_augmentation(digits, mon
         return real_train(model, data, **kwargs)
 
     monkeypatch.setattr(mlp, "train", spy)
-    config = replace(mlp.PRESETS["robust"], epochs=2, batch_size=32)
+    # the robust preset's recipe (conv front, augmentation) on a small network: the test is the wiring
+    config = replace(mlp.PRESETS["robust"], conv=(4, 8), hidden=(32,), epochs=2, batch_size=32)
     trained = models.train_cached(config, digits)
     assert seen == [(config.conv, 1.0)] and config.conv
     assert trained.model.conv == config.conv and trained.accuracy > 0.5

@@ -314,7 +314,7 @@ def test_no_english_on_the_zh_draw_page_and_no_left_in_the_instructions():
     for key in ("draw.empty", "draw.empty_photo", "draw.reads_empty"):
         assert "左" not in STRINGS[key]["zh"] and "left" not in STRINGS[key]["en"]
     assert [r.options for r in at.radio if r.key == "draw.model"] == [
-        [text(f"draw.model.{m}", "zh") for m in ("course", "best", "robust", "own")]]
+        [text(f"draw.model.{m}", "zh") for m in ("course", "best", "robust", "own", "class")]]
 
 
 # ------------------------------------------------------------------------------ lesson 7

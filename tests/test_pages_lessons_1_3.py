@@ -170,7 +170,7 @@ def test_descent_chart_data_is_the_lessons_paths():
     names = [STRINGS[f"descent.solver.{s}"]["en"] for s in runs]
     assert colors["scale"] == {"domain": names, "range": [SERIES_COLORS[s] for s in runs]}, "each solver keeps its colour"
     assert dots["shape"]["scale"] == {"domain": names, "range": [SERIES_SHAPES[s] for s in runs]}, "and its shape"
-    assert colors["legend"] == {"orient": "top", "columns": 2}
+    assert colors["legend"] == {"orient": "top", "columns": 2, "symbolOpacity": 1, "symbolSize": 90}, "full-strength legend marks"
     assert "datum.solver" in descent_layer(chart, "path", "text")["mark"]["dy"]["expr"], "each solver's numbers sit apart"
     valleys = descent_layer(chart, "floors", "point")
     assert {"calculate": json.dumps(STRINGS["descent.axis.valley"]["en"]), "as": "kind"} in valleys["transform"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import open_page
+from conftest import OneThread, open_page
 
 from app import player, ui
 from app.i18n import STRINGS
@@ -20,7 +20,11 @@ STEP = "quickstart.__replay_step"
 
 @pytest.fixture
 def no_mnist(tmp_path, monkeypatch):
-    """No MNIST anywhere: the app trains on the small offline digits (fast, and real)."""
+    """No MNIST anywhere: the app trains on the small offline digits (fast, and real), on one thread
+    (on a machine busy with other tests, a small network trains faster on one than on several)."""
+    from classroom import models
+
+    monkeypatch.setattr(models, "SLOTS", OneThread())
     monkeypatch.setenv("MNIST_DIR", str(tmp_path))
     monkeypatch.setattr(mnist, "DEFAULT_ROOT", tmp_path / "no-mnist-here")
     ui.mnist_data.clear()

@@ -50,7 +50,9 @@ def test_the_page_script_speaks_the_pages_language_with_the_servers_limit(lang, 
 
 
 @pytest.mark.parametrize(("path", "query", "key"), PAGES_WITH_UPLOADS)
-def test_each_uploader_states_the_limit_once_in_the_pages_language(path, query, key):
+def test_each_uploader_states_the_limit_once_in_the_pages_language(path, query, key, request):
+    if path == "pages/draw.py":
+        request.getfixturevalue("offline_mnist")  # the page reads with a class model: the quick offline one
     at = open_page(path, lang="zh", query=query, timeout=180)
     assert not at.exception
     uploader = at.get("file_uploader")[0]

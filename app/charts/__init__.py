@@ -3,6 +3,8 @@ Each topic's own Vega-Lite specs live beside it in ``app/charts/<topic>.py``."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -23,3 +25,16 @@ def show_chart(chart: Any, description: str | None = None) -> None:
         st.vega_lite_chart(enlarged(shown.to_dict()), width="stretch")
     else:
         st.altair_chart(shown, width="stretch")
+
+
+def front(size: int) -> Callable[[Callable[..., Any]], Any]:
+    """A process-wide ``lru_cache`` of ``size`` in front of a ``cache_resource``: Streamlit's hashing of the
+    arguments on every call was a fifth of a student's first page; chart keys are small tuples of numbers
+    and words. ``clear`` empties both."""
+
+    def wrap(cached: Any) -> Any:
+        memo = functools.lru_cache(maxsize=size)(cached)
+        memo.clear = lambda: (memo.cache_clear(), cached.clear())
+        return memo
+
+    return wrap

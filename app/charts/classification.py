@@ -7,6 +7,8 @@ and shape, the fixed data once per run as Arrow bytes, both in cache_resource an
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 import numpy as np
@@ -14,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app.a11y import MARK_GREY, PAGE_TEXT
+from app.charts import front
 from app.i18n import lang, t
 from app.vega import arrow, lines, nominal, quantitative
 from app.vega import show as show_vega
@@ -28,6 +31,7 @@ CLASS_SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle
 RACE_COLORS = ["#1c7ed6", "#d9480f"]  # cross-entropy, MSE: blue and dark orange, apart for every colour vision
 
 
+@front(CHARTS)
 @st.cache_resource(show_spinner=False, max_entries=CHARTS)
 def fitted(data: str, classes: int, noise: float, seed: int, lr: float, steps: int, loss: str) -> lc.FittedRun:
     """The training sample, the model fitted to it and its accuracies; one per setting for the whole server
@@ -68,6 +72,7 @@ def curve_names() -> list[str]:
     return [t("classification.curve_line"), t("classification.curve_sigmoid")]
 
 
+@front(8)
 @st.cache_resource(show_spinner=False, max_entries=8)
 def sigmoid_spec(language: str) -> dict[str, Any]:
     """The band [0, 1] and the two curves (dataset ``curve``: x and one column per curve name), folded
@@ -105,13 +110,19 @@ def sigmoid_note(w: float, b: float) -> str:
     return t("classification.sigmoid_flat", p=f"{float(lc.sigmoid(b)):.3f}")
 
 
-def show_sigmoid(w: float, b: float) -> None:
-    """The line z = w·x + b and σ(z) over x, with the band [0, 1]."""
+@functools.lru_cache(maxsize=CHARTS)
+def sigmoid_data(w: float, b: float, language: str) -> bytes:
+    """The line and σ over x as Arrow (a column per curve name in ``language``), once per w and b."""
     curve = lc.sigmoid_curve(w, b)
     line, squashed = curve_names()
-    columns = {"x": curve["x"].to_numpy(), line: curve["z"].to_numpy(), squashed: curve["sigma"].to_numpy()}
+    return arrow({"x": curve["x"].to_numpy(), line: curve["z"].to_numpy(), squashed: curve["sigma"].to_numpy()})
+
+
+def show_sigmoid(w: float, b: float) -> None:
+    """The line z = w·x + b and σ(z) over x, with the band [0, 1]."""
     described = t("access.cls_sigmoid", w=number(w, 1), b=number(b, 1), where=sigmoid_note(w, b))
-    show_vega(sigmoid_spec(lang()), {"curve": columns}, description=described)
+    language = lang()
+    show_vega(sigmoid_spec(language), {"curve": sigmoid_data(w, b, language)}, description=described)
 
 
 # ------------------------------------------------------------------------- decision regions
@@ -124,21 +135,25 @@ def sample_frame(X: np.ndarray, y: np.ndarray, model: Any, names: list[str]) -> 
     )
 
 
+@front(CHARTS)
 @st.cache_resource(show_spinner=False, max_entries=CHARTS, ttl=24 * 3600)
 def regions_data(key: tuple, language: str) -> dict[str, bytes]:
     """The decision-region cells and the training points of the run ``key`` as Arrow, once per run and
-    language (the class names are in the rows): the grid alone is 1,600 cells."""
+    language (the class names are in the points' rows). The grid's 1,600 cells carry only what the chart
+    cannot work out (``regions_spec`` adds the edges and class names): centres, the predicted class's
+    number and the probabilities in float32, a third of the bytes of every column in full (150 KB a chart
+    was most of a student's first page)."""
     run = fitted(*key)
-    names = class_names(run.k)
     grid = lc.probability_grid(run.model, resolution=GRID)
-    grid["predicted"] = [names[i] for i in grid["cls"]]
-    columns = ["x1", "x2", "x1_lo", "x1_hi", "x2_lo", "x2_hi", "confidence", "predicted", *(f"p{i}" for i in range(run.k))]
-    return {"cells": arrow(grid[columns]), "points": arrow(sample_frame(run.X, run.y, run.model, names))}
+    cells = {"x1": grid["x1"], "x2": grid["x2"], "cls": grid["cls"].astype(np.int8),
+             **{name: grid[name].astype(np.float32) for name in ("confidence", *(f"p{i}" for i in range(run.k)))}}
+    return {"cells": arrow(cells), "points": arrow(sample_frame(run.X, run.y, run.model, class_names(run.k)))}
 
 
 LEGEND = {"orient": "bottom", "direction": "horizontal", "columns": 3, "symbolSize": 90, "symbolStrokeWidth": 0}
 
 
+@front(SPECS)
 @st.cache_resource(show_spinner=False, max_entries=SPECS)
 def regions_spec(k: int, language: str, selectable: bool, height: int, marked: bool) -> dict[str, Any]:
     """The decision regions (coloured by predicted class, faded where unsure) under the training points,
@@ -149,7 +164,13 @@ def regions_spec(k: int, language: str, selectable: bool, height: int, marked: b
     at_point = {"x": quantitative("x1", scale=AXIS_SCALE), "y": quantitative("x2", scale=AXIS_SCALE)}
     cells = {
         "data": {"name": "cells"},
-        "transform": [{"calculate": "datum.predicted", "as": "label"}],
+        "transform": [
+            {"calculate": f"{json.dumps(names, ensure_ascii=False)}[datum.cls]", "as": "predicted"},
+            {"calculate": "datum.predicted", "as": "label"},
+            # Each cell's edges from its centre: the grid spans ±EXTENT in GRID cells a side.
+            *({"calculate": f"datum.{axis} {sign} {lc.EXTENT / GRID!r}", "as": f"{axis}_{end}"}
+              for axis in ("x1", "x2") for sign, end in (("-", "lo"), ("+", "hi"))),
+        ],
         "mark": {"type": "rect"},
         "encoding": {
             # No grid: its lines would show through the half-transparent cells.
@@ -223,6 +244,7 @@ def picked_point(state: Any) -> tuple[float, float] | None:
 # ------------------------------------------------------------------------ the picked point
 
 
+@front(SPECS)
 @st.cache_resource(show_spinner=False, max_entries=SPECS)
 def probability_specs(k: int, language: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The point's probability charts for ``k`` classes (dataset ``bars``): one stacked bar that ends
@@ -284,20 +306,22 @@ def show_probabilities(probabilities: np.ndarray, k: int, point: tuple[float, fl
     bars = lc.probability_bars(probabilities)
     bars["name"] = [names[i] for i in bars["cls"]]
     bars["row"] = t("classification.bar_total")
-    described = probabilities_text(probabilities, point)
+    described, data = probabilities_text(probabilities, point), {"bars": arrow(bars)}  # once for both charts
     for spec in probability_specs(k, lang()):
-        show_vega(spec, {"bars": bars}, description=described)
+        show_vega(spec, data, description=described)
 
 
 # ------------------------------------------------------------------------- training curves
 
 
+@front(CHARTS)
 @st.cache_resource(show_spinner=False, max_entries=CHARTS, ttl=24 * 3600)
 def history_data(key: tuple) -> bytes:
     """The run ``key``'s training history (loss and accuracy per step) as Arrow, once per run."""
     return arrow(lc.history_frame(fitted(*key).model.history))
 
 
+@front(SPECS)
 @st.cache_resource(show_spinner=False, max_entries=SPECS)
 def curve_spec(language: str, column: str, height: int) -> dict[str, Any]:
     """One training curve (loss or accuracy, dataset ``history``) against the step."""
@@ -329,6 +353,7 @@ def show_curve(key: tuple, column: str, height: int = 150) -> None:
               description=curve_text(fitted(*key), column))
 
 
+@front(CHARTS)
 @st.cache_resource(show_spinner=False, max_entries=CHARTS, ttl=24 * 3600)
 def race_data(keys: tuple[tuple, ...], language: str) -> bytes:
     """Both losses' training histories, each row named by its loss, as Arrow."""
@@ -336,6 +361,7 @@ def race_data(keys: tuple[tuple, ...], language: str) -> bytes:
                            for key in keys))
 
 
+@front(8)
 @st.cache_resource(show_spinner=False, max_entries=8)
 def race_spec(language: str) -> dict[str, Any]:
     """Both losses' training accuracy (dataset ``race``) against the step, in one chart."""

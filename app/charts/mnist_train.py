@@ -4,14 +4,19 @@ table, and the one-line summary of a configuration."""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from app.a11y import PAGE_TEXT
-from app.i18n import t
+from app.i18n import lang, t
 from app.mnist_widgets import seconds_text
 from app.runlog import RunLog
+from app.vega import nominal, quantitative
+from app.vega import show as show_vega
 from lessons import clipping, recipes
 from lessons import network as nw
 
@@ -57,16 +62,31 @@ def weights_picture(weights: np.ndarray) -> np.ndarray:
     return nw.upscale(nw.tile(nw.diverging_rgb(weights), cols=8, pad=2, fill=255), 3)
 
 
-def placeholder_chart(note_key: str = "mnist.train.chart_here") -> alt.LayerChart:
-    """The empty loss chart, where the curve will draw once training starts; its note in the page's text
-    colour (a named layer, PAGE_TEXT), on either theme: grey was 3.3:1 on the light one."""
-    frame = pd.DataFrame({"step": [0.5], "loss": [0.5], "note": [t(note_key)]})
-    note = alt.Chart(frame).mark_text(fontSize=14, color="#868e96").encode(
-        x=alt.X("step:Q", title=t("mnist.axis_step"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(labels=False)),
-        y=alt.Y("loss:Q", title=t("mnist.axis_loss"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(labels=False)),
-        text=alt.Text("note:N", title=t(note_key)),
-    ).properties(name=PAGE_TEXT)
-    return alt.layer(note).properties(height=CHART_HEIGHT)
+@functools.lru_cache(maxsize=8)  # note kinds × languages
+def placeholder_spec(note_key: str, language: str) -> dict[str, Any]:
+    """The empty loss chart's Vega-Lite (dataset ``note``), built once: as an altair chart, building and
+    converting it was a third of a student's first page. Its note in the page's text colour (a named layer,
+    PAGE_TEXT), on either theme: grey was 3.3:1 on the light one."""
+    hidden = {"domain": [0, 1]}
+    return {
+        "height": CHART_HEIGHT,
+        "layer": [{
+            "name": PAGE_TEXT,
+            "data": {"name": "note"},
+            "mark": {"type": "text", "fontSize": 14, "color": "#868e96"},
+            "encoding": {
+                "x": quantitative("step", title=t("mnist.axis_step"), scale=hidden, axis={"labels": False}),
+                "y": quantitative("loss", title=t("mnist.axis_loss"), scale=hidden, axis={"labels": False}),
+                "text": nominal("note", title=t(note_key)),
+            },
+        }],
+    }
+
+
+def show_placeholder(description: str, note_key: str = "mnist.train.chart_here") -> None:
+    """The empty loss chart, where the curve will draw once training starts."""
+    show_vega(placeholder_spec(note_key, lang()), {"note": {"step": [0.5], "loss": [0.5], "note": [t(note_key)]}},
+              description=description)
 
 
 def runs_view(log: RunLog) -> clipping.ChartView | None:

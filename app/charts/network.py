@@ -2,7 +2,8 @@
 each activation with its derivative, and each layer's gradient in fresh deep nets.
 
 Specs are built once per language in cache_resource (a page script is re-executed on every run, so an
-lru_cache there would start empty each time) and shared read-only; so is the data a setting fixes.
+lru_cache in it would start empty each time), behind this module's own small lru_cache (``front``), and
+shared read-only; so is the data a setting fixes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
+from app.charts import front
 from app.i18n import lang, t
 from app.vega import arrow, lines, nominal, quantitative
 from app.vega import show as show_vega
@@ -39,9 +41,11 @@ def name_of(activation: str) -> str:
 # ------------------------------------------------------------------------------ the nutshell
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@front(64)
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=24 * 3600)
 def nutshell(source: str, between: str, seed: int) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], int, pd.DataFrame]:
-    """The random layers' shapes, the collapsed W's shape and b's length, and both networks' outputs."""
+    """The random layers' shapes, the collapsed W's shape and b's length, and both networks' outputs
+    (shared read-only: a copy per call was a large part of a student's first page)."""
     data = ui.mnist_data()
     layers = nw.random_linear_layers(seed=seed)
     w, b = nw.collapse_linear(layers)
@@ -50,6 +54,7 @@ def nutshell(source: str, between: str, seed: int) -> tuple[tuple[tuple[int, ...
     return tuple(layer[0].shape for layer in layers), w.shape, len(b), table
 
 
+@front(SPECS)
 @st.cache_resource(show_spinner=False, max_entries=SPECS)
 def nutshell_spec(language: str) -> dict[str, Any]:
     """Each image's ten outputs (dataset ``outputs``): three layers across, the one collapsed layer up,
@@ -81,18 +86,28 @@ def nutshell_spec(language: str) -> dict[str, Any]:
     return {"layer": [diagonal, points], "height": 380}  # the legend's two rows take 60 px of it
 
 
-def show_nutshell(table: pd.DataFrame) -> None:
-    """Each output of the three layers against the collapsed layer's, on the dashed diagonal where they agree."""
+@front(64)
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=24 * 3600)
+def nutshell_figures(source: str, between: str, seed: int) -> tuple[float, float, int, list[float], bytes]:
+    """The nutshell's largest output gap and share of same answers (``nw.nutshell_agreement``), its image
+    count, the diagonal's ends and the outputs as Arrow: once per setting for the whole class."""
+    table = nutshell(source, between, seed)[3]
     both = table[["three_layers", "one_layer"]].to_numpy()
-    gap, _ = nw.nutshell_agreement(table)
-    described = t("access.net_nutshell", n=table["image"].nunique(), gap=nw.readable(gap))
-    show_vega(nutshell_spec(lang()), {"diagonal": {"v": [float(both.min()), float(both.max())]}, "outputs": table},
-              description=described)
+    gap, same_digit = nw.nutshell_agreement(table)
+    return gap, same_digit, int(table["image"].nunique()), [float(both.min()), float(both.max())], arrow(table)
+
+
+def show_nutshell(source: str, between: str, seed: int) -> None:
+    """Each output of the three layers against the collapsed layer's, on the dashed diagonal where they agree."""
+    gap, _, n, diagonal, outputs = nutshell_figures(source, between, seed)
+    described = t("access.net_nutshell", n=n, gap=nw.readable(gap))
+    show_vega(nutshell_spec(lang()), {"diagonal": {"v": diagonal}, "outputs": outputs}, description=described)
 
 
 # ------------------------------------------------------------------------------ activations
 
 
+@front(SPECS)
 @st.cache_resource(show_spinner=False, max_entries=SPECS)
 def activation_spec(activation: str, language: str) -> dict[str, Any]:
     """One activation f(z) (solid) and its derivative f′(z) (dashed), dataset ``curves``: one chart each,
@@ -114,6 +129,7 @@ def activation_spec(activation: str, language: str) -> dict[str, Any]:
     }
 
 
+@front(CHARTS)
 @st.cache_resource(show_spinner=False, max_entries=CHARTS, ttl=24 * 3600)
 def activation_data(activation: str, zmax: float) -> bytes:
     """The activation's two curves over [−zmax, zmax] as Arrow, once per setting for the whole class."""
@@ -129,7 +145,8 @@ def show_activation(activation: str, zmax: float) -> None:
 # ------------------------------------------------------------------------ vanishing gradients
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@front(64)
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=24 * 3600)  # shared read-only: no copy per call
 def vanishing(source: str, depth: int, width: int, seed: int) -> pd.DataFrame:
     """Per-layer gradient norms of fresh sigmoid, tanh and ReLU nets on a batch of test images."""
     data = ui.mnist_data()
@@ -138,6 +155,7 @@ def vanishing(source: str, depth: int, width: int, seed: int) -> pd.DataFrame:
     return nw.vanishing_table(x, y, depth, width, seed=seed)
 
 
+@front(CHARTS)
 @st.cache_resource(show_spinner=False, max_entries=CHARTS, ttl=24 * 3600)
 def gradient_data(source: str, depth: int, width: int, seed: int, language: str) -> bytes:
     """Each layer's gradient norm in the three fresh deep nets, named in ``language``, as Arrow."""
@@ -145,6 +163,7 @@ def gradient_data(source: str, depth: int, width: int, seed: int, language: str)
     return arrow(grads.assign(name=grads["activation"].map(name_of)))
 
 
+@front(SPECS)
 @st.cache_resource(show_spinner=False, max_entries=SPECS)
 def gradient_spec(language: str) -> dict[str, Any]:
     """Each layer's gradient norm (log scale) in the three fresh deep nets (dataset ``grads``)."""

@@ -48,15 +48,16 @@ def test_one_students_settings_never_show_up_in_anothers_session(browser, app_ur
 
 
 def test_an_oversized_upload_is_refused_clearly_and_the_page_carries_on(page, app_url):
-    """Streamlit's uploader refuses files over the 15 MB cap of .streamlit/config.toml before the
-    app sees them; the student's settings stay, and a proper file still works afterwards."""
+    """A file over the 15 MB cap of .streamlit/config.toml is refused in the browser, in the app's own
+    words (app/uploads.py), before it is sent; the page carries on and a proper file still works."""
     open_app_page(page, app_url, "regression", "en")
     page.get_by_text(STRINGS["regression.data_upload"]["en"]).click()
     wait_for_app(page)
     dropzone = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     dropzone.set_input_files({"name": "huge.csv", "mimeType": "text/csv", "buffer": b"1,2\n" * 4_000_000})  # 16 MB
-    uploader = page.locator('[data-testid="stFileUploader"]')
-    expect(uploader).to_contain_text(re.compile(r"15(\.0)?\s?MB or smaller"))
+    refusal = page.get_by_role("alert").filter(has_text="huge.csv")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("15 MB")
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
     dropzone.set_input_files({"name": "line.csv", "mimeType": "text/csv", "buffer": b"x,y\n1,2\n2,4\n3,6\n"})
