@@ -66,6 +66,7 @@ PAPER_GRID = 64  # the coarse copy's longer side
 PAPER_WINDOW = 13  # pixels of the coarse copy
 FLAT_LEVEL = 1 / 255  # less difference than one grey level: exactly the background
 FLAT_SHARE = 0.5
+PAPER_PERCENTILE = 2  # the border's best-lit paper, past the odd bright speck of grain
 DARKEST_PAPER = 0.25  # paper this close to the darkest ink is no longer divided out further
 SOFT_LOW = 0.5  # below this share of the Otsu threshold a pixel is paper; above it, ink rises linearly
 FULL_INK_PERCENTILE = 90  # this percentile of the stroke pixels becomes full ink
@@ -163,20 +164,17 @@ def as_premultiplied(rgba: np.ndarray) -> np.ndarray:
 
 
 def background_colour(premultiplied: np.ndarray) -> np.ndarray:
-    """The background: the most common (premultiplied) colour on the image's border.
+    """The background: the median (premultiplied) colour of the image's border, channel by channel.
 
-    The border is the part of the canvas a student is least likely to draw on; taking
-    the most common colour rather than the average means a stroke that does touch the
-    edge (anti-aliased into many different shades) does not move the estimate.
+    The border is the part of the canvas a student is least likely to draw on, so most of it is
+    background: a stroke touching the edge (anti-aliased into many shades) or a speck of dirt on
+    it covers a minority and does not move the median. The most common colour would not do for a
+    photo: grainy paper has no colour that repeats, so a uniform speck of ink on the edge wins.
     """
     border = np.concatenate(
         [premultiplied[0], premultiplied[-1], premultiplied[:, 0], premultiplied[:, -1]]
     )
-    levels = np.ascontiguousarray(np.round(border * 255).astype(np.uint8))
-    # One 32-bit number per RGBA colour: counting numbers is much faster than counting rows.
-    colours, counts = np.unique(levels.view(np.uint32).ravel(), return_counts=True)
-    most_common = np.array([colours[counts.argmax()]], dtype=np.uint32).view(np.uint8)
-    return most_common.astype(np.float32) / 255.0
+    return np.median(border, axis=0).astype(np.float32)
 
 
 def ink_map(rgba: np.ndarray) -> np.ndarray | None:
@@ -184,14 +182,27 @@ def ink_map(rgba: np.ndarray) -> np.ndarray | None:
 
     The difference is the largest change of any premultiplied channel, so it sees dark
     ink on light paper, light ink on dark, and any colour on a transparent canvas
-    (there the alpha channel carries the stroke). It is scaled so the strongest stroke
-    is 1. ``None`` when nothing differs from the background enough to be a stroke.
+    (there the alpha channel carries the stroke). Only changes in the ink's direction count
+    (darker, or lighter, whichever goes furthest from the background), measured from the border's
+    paper furthest the other way (its ``PAPER_PERCENTILE``): on a photo, shading only takes light
+    away, so the best-lit paper is the paper's own colour and the rest is shading, which
+    ``paper_level`` removes. It is scaled so the strongest stroke is 1. ``None`` when nothing
+    differs from the background enough to be a stroke.
     """
     pixels = as_premultiplied(rgba)
     background = background_colour(pixels)
-    difference = np.abs(pixels[..., 0] - background[0])
-    for channel in range(1, 4):  # channel by channel: a max over a 4-long last axis is slow
-        np.maximum(difference, np.abs(pixels[..., channel] - background[channel]), out=difference)
+    lighter = pixels[..., 0] - background[0]
+    darker = background[0] - pixels[..., 0]
+    # An opaque image's alpha never changes: counted, it would put every shade lighter than the
+    # background at 0 instead of below it.
+    opaque = bool(pixels[..., 3].min() == pixels[..., 3].max())
+    for channel in range(1, 3 if opaque else 4):  # channel by channel: a max over a 4-long last axis is slow
+        np.maximum(lighter, pixels[..., channel] - background[channel], out=lighter)
+        np.maximum(darker, background[channel] - pixels[..., channel], out=darker)
+    difference = lighter if lighter.max() > darker.max() else darker
+    border = np.concatenate([difference[0], difference[-1], difference[:, 0], difference[:, -1]])
+    difference -= min(float(np.percentile(border, PAPER_PERCENTILE)), 0.0)
+    np.maximum(difference, 0.0, out=difference)
     contrast = float(difference.max())
     if contrast < MIN_CONTRAST:
         return None

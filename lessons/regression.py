@@ -229,7 +229,8 @@ class Descent:
         rounding (of the error itself, or of the starting error once a perfect fit nears 0) don't count.
         """
         e = self.error
-        noise = 1e-12 * abs(e[0]) if np.isfinite(e[0]) else 0.0
+        # below float64's smallest normal number (subnormals) a value keeps no relative precision at all
+        noise = (1e-12 * abs(e[0]) if np.isfinite(e[0]) else 0.0) + np.finfo(np.float64).tiny
         bad = ~np.isfinite(e[1:]) | (e[1:] > e[:-1] * (1 + 1e-9) + noise)
         hits = np.flatnonzero(bad)
         return int(hits[0]) + 1 if hits.size else None
