@@ -154,6 +154,9 @@ _SCRIPT = """<style>[data-testid="stFileUploaderDropzoneInstructions"] { display
 })();
 </script>"""
 
+SCRIPT_KEY = "dl_upload_script_"  # the hidden container of the page script, one per uploader
+HIDE_SCRIPT_CSS = f'<style>[class*="st-key-{SCRIPT_KEY}"] {{display: none;}}</style>'
+
 # The script's messages, by the name it uses for each.
 WORDS = {"refused": "uploads.refused", "refused_photo": "uploads.refused_photo", "shrinking": "uploads.shrinking",
          "shrunk": "uploads.shrunk"}
@@ -171,7 +174,11 @@ def file_uploader(label: str, *, key: str, types: list[str] | None = None, help:
     """``st.file_uploader`` with the app's limit stated below it in the page's language (Streamlit's own
     English one hidden), a photo over it shrunk in the browser, anything else over it refused there
     with our words. ``types``: the file endings taken (``PHOTO_TYPES`` for a photo), None for any."""
-    st.sidebar.html(_script(), unsafe_allow_javascript=True)
+    # In place, in a container hidden by its CSS class: an uploader inside a fragment may not write to
+    # the sidebar (Streamlit refuses a fragment's write outside it), and a script takes no room.
+    st.html(HIDE_SCRIPT_CSS)
+    with st.container(key=SCRIPT_KEY + "".join(c if c.isalnum() else "_" for c in key)):
+        st.html(_script(), unsafe_allow_javascript=True)
     uploaded = st.file_uploader(label, type=types, key=key, help=help, max_upload_size=LIMIT_MB)
     photos = types is not None and set(types) <= set(PHOTO_TYPES)
     st.caption(t("draw.upload_limit" if photos else "uploads.limit_file", mb=LIMIT_MB))
