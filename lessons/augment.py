@@ -341,6 +341,15 @@ def ink_landmarks(x: torch.Tensor, level: float = 0.5) -> dict[str, torch.Tensor
             "middle": middle, "middle_col": column_at(middle), "has_ink": (bottom >= top).float()}
 
 
+def _stroke_inked(x: torch.Tensor, shape: torch.Size, mark: dict, start: torch.Tensor, end: torch.Tensor,
+                  generator: torch.Generator) -> torch.Tensor:
+    """One stroke per image from ``start`` to ``end`` at a random pen width, where the image has ink; back in ``shape``."""
+    n = x.shape[0]
+    width = STROKE_WIDTH[0] + (STROKE_WIDTH[1] - STROKE_WIDTH[0]) * torch.rand(n, generator=generator)
+    out = draw_strokes(x, start, end, width)
+    return torch.where(mark["has_ink"].reshape(n, 1, 1, 1) > 0, out, x).reshape(shape)
+
+
 def flag_ones(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """1s with a flag: a short stroke from the top down to the left, 20-45 % of the digit's height long."""
     x, shape = _as_batch(x)
@@ -353,9 +362,7 @@ def flag_ones(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     angle = torch.deg2rad(15.0 + 50.0 * torch.rand(n, generator=generator))  # below the horizontal
     start = torch.stack([mark["top_col"], mark["top"] + 0.5 * torch.rand(n, generator=generator)], dim=1)
     end = start + torch.stack([-length * torch.cos(angle), length * torch.sin(angle)], dim=1)
-    width = STROKE_WIDTH[0] + (STROKE_WIDTH[1] - STROKE_WIDTH[0]) * torch.rand(n, generator=generator)
-    out = draw_strokes(x, start, end, width)
-    return torch.where(mark["has_ink"].reshape(n, 1, 1, 1) > 0, out, x).reshape(shape)
+    return _stroke_inked(x, shape, mark, start, end, generator)
 
 
 def base_bars(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -372,9 +379,7 @@ def base_bars(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     y = mark["bottom"] - 0.5
     start = torch.stack([mark["bottom_col"] - half + off, y - lean], dim=1)
     end = torch.stack([mark["bottom_col"] + half + off, y + lean], dim=1)
-    width = STROKE_WIDTH[0] + (STROKE_WIDTH[1] - STROKE_WIDTH[0]) * torch.rand(n, generator=generator)
-    out = draw_strokes(x, start, end, width)
-    return torch.where(mark["has_ink"].reshape(n, 1, 1, 1) > 0, out, x).reshape(shape)
+    return _stroke_inked(x, shape, mark, start, end, generator)
 
 
 def cross_sevens(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
